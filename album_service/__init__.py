@@ -1,0 +1,1 @@
+"""album_service: the albums of the catalogue."""

@@ -1,0 +1,20 @@
+"""album_service (port 8001): albums and their track lists."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from common.app import create_service_app
+from common.settings import Settings, get_settings
+from database import Database
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    return create_service_app(
+        name="album_service",
+        title="MusicPlayer albums",
+        description="Albums and the songs on them.",
+        settings=settings or get_settings(),
+        routers=[],
+        database=database,
+    )

@@ -1,0 +1,1 @@
+"""Cross-cutting code every MusicPlayer service imports: written once, never copied."""

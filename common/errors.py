@@ -1,0 +1,120 @@
+"""Domain errors carry their HTTP status; one set of handlers renders every error.
+
+Services raise these; routers never translate errors themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+SENSITIVE_FIELDS = frozenset({"password", "current_password", "new_password"})
+
+
+class DomainError(Exception):
+    status_code = 400
+    detail = "Bad request"
+    headers: dict[str, str] | None = None
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.detail)
+        if detail is not None:
+            self.detail = detail
+
+
+class NotFoundError(DomainError):
+    status_code = 404
+    detail = "Not found"
+
+
+class ConflictError(DomainError):
+    status_code = 409
+    detail = "Conflict"
+
+
+class ForbiddenError(DomainError):
+    status_code = 403
+    detail = "Not allowed"
+
+
+class UnauthorizedError(DomainError):
+    status_code = 401
+    detail = "Not authenticated"
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class InvalidCredentialsError(UnauthorizedError):
+    detail = "Invalid credentials"
+
+
+class TooManyRequestsError(DomainError):
+    status_code = 429
+    detail = "Too many failed attempts; try again later"
+
+    def __init__(self, retry_after_seconds: int, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(max(1, retry_after_seconds))}
+
+
+class ServiceUnavailableError(DomainError):
+    status_code = 503
+    detail = "Database unavailable"
+
+
+def _error(status_code: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+
+
+async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    return _error(exc.status_code, exc.detail, exc.headers)
+
+
+async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return _error(exc.status_code, exc.detail, getattr(exc, "headers", None))
+
+
+def _scrub(error: dict) -> dict:
+    """Drop echoed input of password fields: no response ever carries a password."""
+    if SENSITIVE_FIELDS.intersection(str(part) for part in error.get("loc", ())):
+        error = {key: value for key, value in error.items() if key not in ("input", "ctx")}
+    return error
+
+
+async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [_scrub(error) for error in exc.errors()]
+    return _error(422, jsonable_encoder(errors, custom_encoder={bytes: lambda b: b.hex()}))
+
+
+async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    logger.warning("database unavailable: %s", exc.__class__.__name__)
+    return _error(503, ServiceUnavailableError.detail, {"Retry-After": "5"})
+
+
+async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+    if exc.connection_invalidated or isinstance(exc, OperationalError):
+        return await _database_unavailable(request, exc)
+    logger.exception("unexpected database error")
+    return _error(500, "Internal server error")
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", exc_info=exc)
+    return _error(500, "Internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(PoolTimeoutError, _database_unavailable)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,38 @@
+"""Liveness and readiness, the same in every service."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+logger = logging.getLogger(__name__)
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="Liveness: the process is up (no I/O)")
+async def health(request: Request) -> dict[str, str]:
+    return {"status": "ok", "service": request.app.state.service_name}
+
+
+@router.get(
+    "/health/ready",
+    summary="Readiness: the database answers",
+    responses={503: {"description": "The database does not answer"}},
+)
+def ready(request: Request) -> JSONResponse:
+    try:
+        request.app.state.database.ping()
+    except SQLAlchemyError as exc:
+        logger.warning("readiness check failed: %s", exc.__class__.__name__)
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        return JSONResponse(
+            {"detail": f"Database unavailable: {reason}"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    return JSONResponse(
+        {"status": "ready", "service": request.app.state.service_name},
+    )

@@ -1,0 +1,65 @@
+"""Paging shared by every list endpoint: limit/offset or an opaque keyset cursor,
+and an RFC 8288 `Link: rel="next"` header when more rows exist."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Query, Request, Response
+
+from common.errors import DomainError
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+MAX_OFFSET = 10_000_000
+
+
+class InvalidCursorError(DomainError):
+    status_code = 422
+    detail = "Invalid cursor"
+
+
+def encode_cursor(values: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(values)).rstrip(b"=").decode("ascii")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = orjson.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidCursorError from exc
+    if not isinstance(values, dict):
+        raise InvalidCursorError
+    return values
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int
+    offset: int
+    cursor: str | None
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page")] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")] = 0,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="Opaque cursor from a `Link` header")
+    ] = None,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset, cursor=cursor)
+
+
+def set_next_link(request: Request, response: Response, next_cursor: str | None) -> None:
+    """Point `Link: rel="next"` at the same query with the next cursor (offset dropped)."""
+    if next_cursor is None:
+        return
+    url = request.url.remove_query_params(["cursor", "offset"]).include_query_params(
+        cursor=next_cursor
+    )
+    response.headers["Link"] = f'<{url}>; rel="next"'

@@ -1,0 +1,1 @@
+"""song_service: the songs of the catalogue."""
