@@ -82,10 +82,20 @@ async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return _error(exc.status_code, exc.detail, getattr(exc, "headers", None))
 
 
+def _redact(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: "***" if k in SENSITIVE_FIELDS else _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(item) for item in value]
+    return value
+
+
 def _scrub(error: dict) -> dict:
-    """Drop echoed input of password fields: no response ever carries a password."""
+    """No response ever carries a password: not even the client's own, echoed back."""
     if SENSITIVE_FIELDS.intersection(str(part) for part in error.get("loc", ())):
-        error = {key: value for key, value in error.items() if key not in ("input", "ctx")}
+        return {key: value for key, value in error.items() if key not in ("input", "ctx")}
+    if "input" in error:
+        error = {**error, "input": _redact(error["input"])}
     return error
 
 

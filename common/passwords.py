@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from functools import cached_property
 
 import bcrypt
 
@@ -23,9 +24,12 @@ def _prehash(password: str) -> bytes:
 class PasswordHasher:
     def __init__(self, rounds: int) -> None:
         self.rounds = rounds
-        # Verified against when an account does not exist, so an unknown email
-        # costs the same time as a wrong password.
-        self._dummy_hash = self.hash("not-a-real-password")
+
+    @cached_property
+    def _dummy_hash(self) -> str:
+        """Verified against when an account does not exist, so an unknown email
+        costs the same time as a wrong password. Made on first use, not at start-up."""
+        return self.hash("not-a-real-password")
 
     def hash(self, password: str) -> str:
         hashed = bcrypt.hashpw(_prehash(password), bcrypt.gensalt(self.rounds))

@@ -31,6 +31,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# SQLite reuses the highest rowid after a delete unless told AUTOINCREMENT; an
+# identity column elsewhere never does, and a token for a deleted user must never
+# name a new one.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
@@ -49,6 +55,8 @@ class User(TimestampMixin, Base):
     last_name: Mapped[str | None] = mapped_column(Unicode(255))
     role: Mapped[str] = mapped_column(Unicode(20), nullable=False, default="user")
 
+    __table_args__ = (NEVER_REUSE_IDS,)
+
 
 class Album(TimestampMixin, Base):
     __tablename__ = "albums"
@@ -60,7 +68,7 @@ class Album(TimestampMixin, Base):
     description: Mapped[str | None] = mapped_column(Unicode(500))
     cover_image_url: Mapped[str | None] = mapped_column(Unicode(255))
 
-    __table_args__ = (Index(None, "created_at"),)
+    __table_args__ = (Index(None, "created_at"), NEVER_REUSE_IDS)
 
 
 class Song(TimestampMixin, Base):
@@ -76,7 +84,7 @@ class Song(TimestampMixin, Base):
     cover_image_url: Mapped[str | None] = mapped_column(Unicode(255))
     release_date: Mapped[date | None] = mapped_column(Date)
 
-    __table_args__ = (Index(None, "created_at"),)
+    __table_args__ = (Index(None, "created_at"), NEVER_REUSE_IDS)
 
 
 class AlbumSong(Base):
@@ -127,6 +135,8 @@ class RefreshToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    __table_args__ = (NEVER_REUSE_IDS,)
+
 
 class LoginFailure(Base):
     """A failed login, keyed by account or client address, counted for throttling.
@@ -141,7 +151,7 @@ class LoginFailure(Base):
     throttle_key: Mapped[str] = mapped_column(Unicode(300), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
-    __table_args__ = (Index(None, "throttle_key", "created_at"),)
+    __table_args__ = (Index(None, "throttle_key", "created_at"), NEVER_REUSE_IDS)
 
 
 __all__ = [

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("created_at", database.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", database.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_albums")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_albums_artist"), "albums", ["artist"], unique=False)
     op.create_index(op.f("ix_albums_created_at"), "albums", ["created_at"], unique=False)
@@ -51,6 +52,7 @@ def upgrade() -> None:
         sa.Column("throttle_key", sa.Unicode(length=300), nullable=False),
         sa.Column("created_at", database.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failures")),
+        sqlite_autoincrement=True,
     )
     op.create_index(
         op.f("ix_login_failures_throttle_key_created_at"),
@@ -77,6 +79,7 @@ def upgrade() -> None:
         sa.Column("created_at", database.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", database.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_songs")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_songs_artist"), "songs", ["artist"], unique=False)
     op.create_index(op.f("ix_songs_created_at"), "songs", ["created_at"], unique=False)
@@ -101,6 +104,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "album_songs",
@@ -148,6 +152,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_refresh_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_refresh_tokens_token_hash")),
+        sqlite_autoincrement=True,
     )
     op.create_index(
         op.f("ix_refresh_tokens_family_id"), "refresh_tokens", ["family_id"], unique=False

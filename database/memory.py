@@ -1,0 +1,63 @@
+"""An in-memory stand-in for the database, shared by every in-memory repository.
+
+Tables are dicts of rows (plain dicts of column values) and deletes cascade as
+the foreign keys in models.py do, so fakes of different services stay as
+consistent with each other as the real tables are. The repository contract
+suite holds the fakes to the SQL behaviour.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+Row = dict[str, Any]
+
+
+@dataclass
+class MemoryDatabase:
+    users: dict[int, Row] = field(default_factory=dict)
+    albums: dict[int, Row] = field(default_factory=dict)
+    songs: dict[int, Row] = field(default_factory=dict)
+    album_songs: dict[tuple[int, int], Row] = field(default_factory=dict)
+    user_likes: dict[tuple[int, int], Row] = field(default_factory=dict)
+    refresh_tokens: dict[int, Row] = field(default_factory=dict)
+    login_failures: dict[int, Row] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _sequences: dict[str, Iterator[int]] = field(default_factory=dict)
+
+    def next_id(self, table: str) -> int:
+        """Ids are never reused, as with an identity column."""
+        with self.lock:
+            return next(self._sequences.setdefault(table, itertools.count(1)))
+
+    def delete_user(self, user_id: int) -> bool:
+        with self.lock:
+            if self.users.pop(user_id, None) is None:
+                return False
+            self._drop(self.user_likes, lambda key, _: key[0] == user_id)
+            self._drop(self.refresh_tokens, lambda _, row: row["user_id"] == user_id)
+            return True
+
+    def delete_song(self, song_id: int) -> bool:
+        with self.lock:
+            if self.songs.pop(song_id, None) is None:
+                return False
+            self._drop(self.user_likes, lambda key, _: key[1] == song_id)
+            self._drop(self.album_songs, lambda key, _: key[1] == song_id)
+            return True
+
+    def delete_album(self, album_id: int) -> bool:
+        with self.lock:
+            if self.albums.pop(album_id, None) is None:
+                return False
+            self._drop(self.album_songs, lambda key, _: key[0] == album_id)
+            return True
+
+    @staticmethod
+    def _drop(table: dict[Any, Row], doomed: Any) -> None:
+        for key in [key for key, row in table.items() if doomed(key, row)]:
+            del table[key]

@@ -1,0 +1,1 @@
+"""user_service: accounts, profiles and roles."""

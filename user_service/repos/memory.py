@@ -1,0 +1,62 @@
+"""In-memory users over the shared MemoryDatabase; held to the SQL behaviour by the
+contract suite."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from database.memory import MemoryDatabase
+from database.types import utcnow
+from user_service.repos.base import DuplicateUserError, NewUser, UserRecord
+
+
+class InMemoryUserRepository:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    def add(self, user: NewUser) -> UserRecord:
+        with self._db.lock:
+            self._check_unique(None, user.email, user.username)
+            now = utcnow()
+            row = {**asdict(user), "id": self._db.next_id("users")}
+            row.update(created_at=now, updated_at=now)
+            self._db.users[row["id"]] = row
+            return UserRecord(**row)
+
+    def get(self, user_id: int) -> UserRecord | None:
+        row = self._db.users.get(user_id)
+        return UserRecord(**row) if row else None
+
+    def get_by_email(self, email: str) -> UserRecord | None:
+        with self._db.lock:
+            for row in self._db.users.values():
+                if row["email"] == email:
+                    return UserRecord(**row)
+        return None
+
+    def list(self, *, after_id: int | None, offset: int, limit: int) -> list[UserRecord]:
+        with self._db.lock:
+            ids = sorted(i for i in self._db.users if after_id is None or i > after_id)
+            return [UserRecord(**self._db.users[i]) for i in ids[offset : offset + limit]]
+
+    def update(self, user_id: int, changes: dict[str, Any]) -> UserRecord | None:
+        with self._db.lock:
+            row = self._db.users.get(user_id)
+            if row is None:
+                return None
+            self._check_unique(user_id, changes.get("email"), changes.get("username"))
+            row.update(changes, updated_at=utcnow())
+            return UserRecord(**row)
+
+    def delete(self, user_id: int) -> bool:
+        return self._db.delete_user(user_id)
+
+    def _check_unique(self, own_id: int | None, email: str | None, username: str | None) -> None:
+        for row in self._db.users.values():
+            if row["id"] == own_id:
+                continue
+            if email is not None and row["email"] == email:
+                raise DuplicateUserError("email")
+            if username is not None and row["username"] == username:
+                raise DuplicateUserError("username")

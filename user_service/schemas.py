@@ -1,0 +1,81 @@
+"""Request and response bodies of user_service. No response model has a password field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from common.schemas import ApiModel
+
+Username = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9._-]+$"),
+    # Stored lower-cased so uniqueness means the same on every database.
+    AfterValidator(str.lower),
+]
+Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(str.lower)]
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+Name = Annotated[str, Field(min_length=1, max_length=255)]
+Role = Literal["user", "admin"]
+
+
+class SignUp(BaseModel):
+    # Unknown fields (role, id, created_at, ...) are ignored: sign-up always makes a user.
+    model_config = ConfigDict(extra="ignore")
+
+    username: Username
+    email: Email
+    password: Password
+    first_name: Name
+    last_name: Annotated[str, Field(max_length=255)] | None = None
+
+
+class UserUpdate(BaseModel):
+    """A partial update: only the fields sent are changed."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    username: Username | None = None
+    email: Email | None = None
+    password: Password | None = None
+    first_name: Name | None = None
+    last_name: Annotated[str, Field(max_length=255)] | None = None
+    role: Role | None = None
+    current_password: Annotated[str, Field(max_length=128)] | None = Field(
+        default=None, description="Needed to change your own email or password"
+    )
+
+    @model_validator(mode="after")
+    def _no_null_for_required_columns(self) -> UserUpdate:
+        for field in ("username", "email", "password", "first_name", "role"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
+
+
+class PublicProfile(ApiModel):
+    id: int
+    username: str
+    first_name: str
+    last_name: str | None
+    created_at: datetime
+
+
+class PrivateProfile(PublicProfile):
+    email: str
+    role: Role
+    updated_at: datetime
+
+
+class UserDeleted(BaseModel):
+    detail: Literal["User deleted"] = "User deleted"

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from common.passwords import PasswordHasher
+from common.settings import Settings
+from database import Database
+from database.memory import MemoryDatabase
+from user_service.dependencies import get_password_hasher, get_user_repository
+from user_service.main import create_app
+from user_service.repos.memory import InMemoryUserRepository
+from user_service.services.users import UserService
+
+
+@pytest.fixture
+def memory_db() -> MemoryDatabase:
+    return MemoryDatabase()
+
+
+@pytest.fixture
+def user_repo(memory_db: MemoryDatabase) -> InMemoryUserRepository:
+    return InMemoryUserRepository(memory_db)
+
+
+@pytest.fixture
+def service(user_repo: InMemoryUserRepository, fast_hasher: PasswordHasher) -> UserService:
+    return UserService(user_repo, fast_hasher)
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database) -> FastAPI:
+    return create_app(settings, database)
+
+
+@pytest.fixture
+def client(
+    app: FastAPI, user_repo: InMemoryUserRepository, fast_hasher: PasswordHasher
+) -> Iterator[TestClient]:
+    """The real app with the in-memory repository and a fast hasher swapped in."""
+    app.dependency_overrides[get_user_repository] = lambda: user_repo
+    app.dependency_overrides[get_password_hasher] = lambda: fast_hasher
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def sql_client(app: FastAPI, fast_hasher: PasswordHasher) -> Iterator[TestClient]:
+    """The real app on a migrated SQLite file, only the hasher made fast."""
+    app.dependency_overrides[get_password_hasher] = lambda: fast_hasher
+    with TestClient(app) as test_client:
+        yield test_client
