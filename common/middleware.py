@@ -9,6 +9,7 @@ import time
 import uuid
 
 import orjson
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from common.logging import request_id_var
@@ -65,8 +66,12 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-class BodyTooLargeError(Exception):
-    pass
+class BodyTooLargeError(HTTPException):
+    """Raised from `receive`; FastAPI lets HTTPExceptions out of body parsing, so the
+    shared handler renders it like any other error."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"Request body larger than {max_bytes} bytes")
 
 
 class BodySizeLimitMiddleware:
@@ -85,7 +90,6 @@ class BodySizeLimitMiddleware:
             await self._refuse(send)
             return
         received = 0
-        response_started = False
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -93,19 +97,10 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLargeError
+                    raise BodyTooLargeError(self.max_bytes)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            response_started = response_started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLargeError:
-            if not response_started:
-                await self._refuse(send)
+        await self.app(scope, limited_receive, send)
 
     async def _refuse(self, send: Send) -> None:
         body = orjson.dumps({"detail": f"Request body larger than {self.max_bytes} bytes"})

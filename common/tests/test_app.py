@@ -1,0 +1,167 @@
+"""The behaviour every service inherits from the shared app factory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from common.app import create_service_app
+from common.auth import AdminUser, CurrentUser
+from common.settings import Settings
+from database import Database
+
+router = APIRouter()
+
+
+class Echo(BaseModel):
+    text: str
+    password: str | None = None
+
+
+@router.post("/echo")
+def echo(body: Echo) -> dict[str, str]:
+    return {"text": body.text}
+
+
+@router.get("/whoami")
+async def whoami(caller: CurrentUser) -> dict[str, int]:
+    return {"user_id": caller.user_id}
+
+
+@router.get("/admin-only")
+async def admin_only(_: AdminUser) -> dict[str, bool]:
+    return {"ok": True}
+
+
+@router.get("/boom")
+def boom() -> None:
+    raise RuntimeError("secret internals")
+
+
+@pytest.fixture
+def client(settings: Settings, database: Database) -> Iterator[TestClient]:
+    app = create_service_app(
+        name="test_service",
+        title="t",
+        description="d",
+        settings=settings,
+        routers=[router],
+        database=database,
+    )
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok", "service": "test_service"}
+    assert client.get("/health/ready").status_code == 200
+
+
+def test_readiness_is_503_with_a_clear_detail_when_the_database_is_gone(
+    settings: Settings, tmp_path
+) -> None:
+    # Nothing listens on port 1: the server is "down".
+    missing = Database("postgresql+psycopg://u:p@127.0.0.1:1/db", connect_timeout=1)
+    app = create_service_app(
+        name="t",
+        title="t",
+        description="d",
+        settings=settings,
+        routers=[],
+        database=missing,
+    )
+    with TestClient(app) as client:
+        response = client.get("/health/ready")
+        assert client.get("/health").status_code == 200
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("Database unavailable")
+
+
+def test_request_id_is_echoed_or_generated(client: TestClient) -> None:
+    assert (
+        client.get("/health", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"]
+        == "abc-123"
+    )
+    generated = client.get("/health", headers={"X-Request-ID": "bad id\n"}).headers["X-Request-ID"]
+    assert len(generated) == 32
+
+
+def test_security_headers_and_no_server_banner(client: TestClient) -> None:
+    headers = client.get("/health").headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "server" not in headers
+
+
+def test_body_over_one_mebibyte_is_413(client: TestClient) -> None:
+    response = client.post("/echo", json={"text": "x" * (1024 * 1024)})
+    assert response.status_code == 413
+    assert "detail" in response.json()
+
+
+def test_streamed_body_over_the_cap_is_413(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"text": "'
+        for _ in range(20):
+            yield b"x" * 65536
+        yield b'"}'
+
+    response = client.post("/echo", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_malformed_json_is_422_not_500(client: TestClient) -> None:
+    response = client.post(
+        "/echo", content=b'{"text": ', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+
+
+def test_validation_errors_never_echo_passwords(client: TestClient) -> None:
+    response = client.post("/echo", json={"password": "hunter2-secret"})  # text missing
+    assert response.status_code == 422
+    assert "hunter2-secret" not in response.text
+
+
+def test_unexpected_errors_are_a_bare_500(client: TestClient) -> None:
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error"}
+    assert "secret internals" not in response.text
+
+
+def test_protected_routes_need_a_valid_token(client: TestClient, make_token) -> None:
+    assert client.get("/whoami").status_code == 401
+    wrong_scheme = client.get("/whoami", headers={"Authorization": f"Basic {make_token()}"})
+    assert wrong_scheme.status_code == 401
+    assert wrong_scheme.headers["WWW-Authenticate"] == "Bearer"
+    ok = client.get("/whoami", headers={"Authorization": f"Bearer {make_token(42)}"})
+    assert ok.json() == {"user_id": 42}
+
+
+def test_admin_routes_are_403_for_users(client: TestClient, make_token) -> None:
+    user = {"Authorization": f"Bearer {make_token(1, 'user')}"}
+    admin = {"Authorization": f"Bearer {make_token(1, 'admin')}"}
+    assert client.get("/admin-only", headers=user).status_code == 403
+    assert client.get("/admin-only", headers=admin).status_code == 200
+
+
+def test_cors_allows_only_configured_origins(client: TestClient) -> None:
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization",
+    }
+    allowed = client.options("/echo", headers={"Origin": "http://frontend.test", **preflight})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "http://frontend.test"
+    refused = client.options("/echo", headers={"Origin": "http://evil.test", **preflight})
+    assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+def test_swagger_authorize_points_at_auth_service(client: TestClient, settings: Settings) -> None:
+    schemes = client.get("/openapi.json").json()["components"]["securitySchemes"]
+    assert (
+        schemes["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == settings.auth_token_url
+    )
