@@ -12,6 +12,7 @@ import orjson
 from fastapi import Query, Request, Response
 
 from common.errors import DomainError
+from database.keyset import After, Sort, sort_value_from_json, sort_value_to_json
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -63,3 +64,23 @@ def set_next_link(request: Request, response: Response, next_cursor: str | None)
         cursor=next_cursor
     )
     response.headers["Link"] = f'<{url}>; rel="next"'
+
+
+def keyset_cursor(sort: Sort, value: Any, row_id: int) -> str:
+    """The cursor for the page after a row; it names its sort, so it cannot be
+    replayed against another one."""
+    return encode_cursor({"sort": str(sort), "value": sort_value_to_json(value), "id": row_id})
+
+
+def parse_keyset_cursor(cursor: str | None, sort: Sort, kind: type) -> After | None:
+    """`kind` is the Python type of the sort column (str, int, date, datetime)."""
+    if cursor is None:
+        return None
+    values = decode_cursor(cursor)
+    row_id = values.get("id")
+    if values.get("sort") != str(sort) or not isinstance(row_id, int) or row_id < 0:
+        raise InvalidCursorError
+    try:
+        return After(sort_value_from_json(values.get("value"), kind), row_id)
+    except (TypeError, ValueError) as exc:
+        raise InvalidCursorError from exc

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 22:36:05.607914
+Create Date: 2026-11-21 22:45:01.411668
 """
 
 from collections.abc import Sequence
@@ -37,10 +37,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_albums")),
         sqlite_autoincrement=True,
     )
-    op.create_index(op.f("ix_albums_artist"), "albums", ["artist"], unique=False)
-    op.create_index(op.f("ix_albums_created_at"), "albums", ["created_at"], unique=False)
-    op.create_index(op.f("ix_albums_genre"), "albums", ["genre"], unique=False)
-    op.create_index(op.f("ix_albums_title"), "albums", ["title"], unique=False)
+    op.create_index(op.f("ix_albums_artist_id"), "albums", ["artist", "id"], unique=False)
+    op.create_index(op.f("ix_albums_created_at_id"), "albums", ["created_at", "id"], unique=False)
+    op.create_index(op.f("ix_albums_genre_id"), "albums", ["genre", "id"], unique=False)
+    op.create_index(op.f("ix_albums_title_id"), "albums", ["title", "id"], unique=False)
     op.create_table(
         "login_failures",
         sa.Column(
@@ -81,10 +81,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_songs")),
         sqlite_autoincrement=True,
     )
-    op.create_index(op.f("ix_songs_artist"), "songs", ["artist"], unique=False)
-    op.create_index(op.f("ix_songs_created_at"), "songs", ["created_at"], unique=False)
-    op.create_index(op.f("ix_songs_genre"), "songs", ["genre"], unique=False)
-    op.create_index(op.f("ix_songs_title"), "songs", ["title"], unique=False)
+    op.create_index(op.f("ix_songs_artist_id"), "songs", ["artist", "id"], unique=False)
+    op.create_index(op.f("ix_songs_created_at_id"), "songs", ["created_at", "id"], unique=False)
+    op.create_index(op.f("ix_songs_genre_id"), "songs", ["genre", "id"], unique=False)
+    op.create_index(op.f("ix_songs_title_id"), "songs", ["title", "id"], unique=False)
     op.create_table(
         "users",
         sa.Column(
@@ -191,15 +191,15 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_album_songs_album_id_track_number"), table_name="album_songs")
     op.drop_table("album_songs")
     op.drop_table("users")
-    op.drop_index(op.f("ix_songs_title"), table_name="songs")
-    op.drop_index(op.f("ix_songs_genre"), table_name="songs")
-    op.drop_index(op.f("ix_songs_created_at"), table_name="songs")
-    op.drop_index(op.f("ix_songs_artist"), table_name="songs")
+    op.drop_index(op.f("ix_songs_title_id"), table_name="songs")
+    op.drop_index(op.f("ix_songs_genre_id"), table_name="songs")
+    op.drop_index(op.f("ix_songs_created_at_id"), table_name="songs")
+    op.drop_index(op.f("ix_songs_artist_id"), table_name="songs")
     op.drop_table("songs")
     op.drop_index(op.f("ix_login_failures_throttle_key_created_at"), table_name="login_failures")
     op.drop_table("login_failures")
-    op.drop_index(op.f("ix_albums_title"), table_name="albums")
-    op.drop_index(op.f("ix_albums_genre"), table_name="albums")
-    op.drop_index(op.f("ix_albums_created_at"), table_name="albums")
-    op.drop_index(op.f("ix_albums_artist"), table_name="albums")
+    op.drop_index(op.f("ix_albums_title_id"), table_name="albums")
+    op.drop_index(op.f("ix_albums_genre_id"), table_name="albums")
+    op.drop_index(op.f("ix_albums_created_at_id"), table_name="albums")
+    op.drop_index(op.f("ix_albums_artist_id"), table_name="albums")
     op.drop_table("albums")
