@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,21 +37,29 @@ class SqlUserRepository:
         return _record(row)
 
     def get(self, user_id: int) -> UserRecord | None:
-        row = self._session.get(User, user_id)
-        return _record(row) if row else None
+        return self._first(select(User).where(User.id == user_id))
 
     def get_by_email(self, email: str) -> UserRecord | None:
-        row = self._session.scalars(select(User).where(User.email == email)).first()
-        return _record(row) if row else None
+        return self._first(select(User).where(User.email == email))
 
     def list(self, *, after_id: int | None, offset: int, limit: int) -> list[UserRecord]:
         query = select(User).order_by(User.id).offset(offset).limit(limit)
         if after_id is not None:
             query = query.where(User.id > after_id)
-        return [_record(row) for row in self._session.scalars(query)]
+        users = [_record(row) for row in self._session.scalars(query)]
+        self._session.commit()
+        return users
+
+    def _first(self, query: Select[tuple[User]]) -> UserRecord | None:
+        row = self._session.scalars(query).first()
+        # End the read's transaction: in a write request on SQLite it holds the
+        # write lock, and the caller may spend a bcrypt round before writing.
+        self._session.commit()
+        return _record(row) if row else None
 
     def update(self, user_id: int, changes: dict[str, Any]) -> UserRecord | None:
-        row = self._session.get(User, user_id)
+        fresh = select(User).where(User.id == user_id).execution_options(populate_existing=True)
+        row = self._session.scalars(fresh).first()
         if row is None:
             return None
         for name, value in changes.items():

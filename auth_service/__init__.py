@@ -1,0 +1,1 @@
+"""auth_service: login, access and refresh tokens, signing keys."""

@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from auth_service.dependencies import (
+    get_credential_repository,
+    get_login_failure_repository,
+    get_password_hasher,
+    get_refresh_token_repository,
+)
+from auth_service.main import create_app
+from auth_service.repos.memory import (
+    InMemoryCredentialRepository,
+    InMemoryLoginFailureRepository,
+    InMemoryRefreshTokenRepository,
+)
+from auth_service.services.auth import AuthService
+from auth_service.services.throttle import LoginThrottle
+from auth_service.services.tokens import TokenIssuer
+from common.passwords import PasswordHasher
+from common.settings import Settings
+from database import Database
+from database.memory import MemoryDatabase
+from database.models import User
+from database.types import utcnow
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class FakeClock:
+    """A clock tests move by hand, so windows and expiries need no sleeping."""
+
+    now: datetime = field(default_factory=utcnow)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def add_memory_user(
+    db: MemoryDatabase,
+    hasher: PasswordHasher,
+    name: str = "alice",
+    *,
+    password: str = PASSWORD,
+    role: str = "user",
+) -> int:
+    """A users row as user_service stores it (email lower-cased)."""
+    user_id = db.next_id("users")
+    now = utcnow()
+    db.users[user_id] = {
+        "id": user_id,
+        "username": name,
+        "email": f"{name}@example.com",
+        "password_hash": hasher.hash(password),
+        "first_name": name.title(),
+        "last_name": None,
+        "role": role,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return user_id
+
+
+def add_sql_user(
+    database: Database,
+    hasher: PasswordHasher,
+    name: str = "alice",
+    *,
+    password: str = PASSWORD,
+    role: str = "user",
+) -> int:
+    with database.transaction() as session:
+        user = User(
+            username=name,
+            email=f"{name}@example.com",
+            password_hash=hasher.hash(password),
+            first_name=name.title(),
+            role=role,
+        )
+        session.add(user)
+        session.flush()
+        return user.id
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def memory_db() -> MemoryDatabase:
+    return MemoryDatabase()
+
+
+@pytest.fixture
+def issuer(settings: Settings, clock: FakeClock) -> TokenIssuer:
+    return TokenIssuer.from_settings(settings, clock)
+
+
+@pytest.fixture
+def make_service(
+    memory_db: MemoryDatabase,
+    fast_hasher: PasswordHasher,
+    issuer: TokenIssuer,
+    settings: Settings,
+    clock: FakeClock,
+) -> Callable[..., AuthService]:
+    """An AuthService over the in-memory repositories; settings can be overridden."""
+
+    def build(hasher: PasswordHasher = fast_hasher, **overrides: object) -> AuthService:
+        config = settings.model_copy(update=overrides)
+        return AuthService(
+            credentials=InMemoryCredentialRepository(memory_db),
+            refresh_tokens=InMemoryRefreshTokenRepository(memory_db),
+            throttle=LoginThrottle.from_settings(
+                InMemoryLoginFailureRepository(memory_db), config, clock
+            ),
+            hasher=hasher,
+            issuer=issuer,
+            refresh_lifetime=timedelta(days=config.refresh_token_expire_days),
+            clock=clock,
+        )
+
+    return build
+
+
+@pytest.fixture
+def service(make_service: Callable[..., AuthService]) -> AuthService:
+    return make_service()
+
+
+@pytest.fixture
+def make_client(
+    settings: Settings,
+    database: Database,
+    memory_db: MemoryDatabase,
+    fast_hasher: PasswordHasher,
+) -> Iterator[Callable[..., TestClient]]:
+    """The real app, with in-memory repositories unless `sql=True`; the hasher is
+    always the fast one. Settings can be overridden per test."""
+    clients: list[TestClient] = []
+
+    def build(*, sql: bool = False, **overrides: object) -> TestClient:
+        app: FastAPI = create_app(settings.model_copy(update=overrides), database)
+        app.dependency_overrides[get_password_hasher] = lambda: fast_hasher
+        if not sql:
+            # Zero-argument lambdas: FastAPI would read any parameter as a query field.
+            credentials = InMemoryCredentialRepository(memory_db)
+            tokens = InMemoryRefreshTokenRepository(memory_db)
+            failures = InMemoryLoginFailureRepository(memory_db)
+            app.dependency_overrides[get_credential_repository] = lambda: credentials
+            app.dependency_overrides[get_refresh_token_repository] = lambda: tokens
+            app.dependency_overrides[get_login_failure_repository] = lambda: failures
+        client = TestClient(app)
+        client.__enter__()  # runs the lifespan: keys, issuer, hasher
+        clients.append(client)
+        return client
+
+    yield build
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client()
+
+
+@pytest.fixture
+def sql_client(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client(sql=True)
