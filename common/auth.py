@@ -44,13 +44,22 @@ class VerifierProvider:
         return self._verifier
 
 
-async def get_principal(
+async def get_optional_principal(
     request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal:
+) -> Principal | None:
+    """For public routes that say more to a signed-in caller; a bad token is still a 401."""
     if not token:
-        raise UnauthorizedError()
+        return None
     provider: VerifierProvider = request.app.state.verifier
     return provider.get().verify(token)
+
+
+async def get_principal(
+    principal: Annotated[Principal | None, Depends(get_optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise UnauthorizedError()
+    return principal
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]
@@ -63,3 +72,6 @@ async def require_admin(principal: CurrentUser) -> Principal:
 
 
 AdminUser = Annotated[Principal, Depends(require_admin)]
+
+
+OptionalUser = Annotated[Principal | None, Depends(get_optional_principal)]

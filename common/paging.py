@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 from fastapi import Query, Request, Response
@@ -17,6 +17,17 @@ from database.keyset import After, Sort, sort_value_from_json, sort_value_to_jso
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 MAX_OFFSET = 10_000_000
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of results and the cursor of the next, if there is one."""
+
+    items: list[T]
+    next_cursor: str | None
 
 
 class InvalidCursorError(DomainError):

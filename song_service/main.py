@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from common.app import create_service_app
 from common.settings import Settings, get_settings
 from database import Database
+from song_service.routers import songs
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -15,6 +16,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         title="MusicPlayer songs",
         description="Songs and who likes them.",
         settings=settings or get_settings(),
-        routers=[],
+        routers=[songs.public, songs.protected],
         database=database,
     )

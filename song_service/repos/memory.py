@@ -1,0 +1,119 @@
+"""In-memory songs and likes over the shared MemoryDatabase; held to the SQL
+behaviour by the contract suite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from database.keyset import After, memory_page
+from database.memory import MemoryDatabase
+from database.types import utcnow
+from song_service.repos.base import (
+    NEWEST_LIKE_FIRST,
+    AccountGoneError,
+    LikedSong,
+    SongNotFoundError,
+    SongQuery,
+    SongRecord,
+)
+
+
+class InMemorySongRepository:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    def add(self, fields: dict[str, Any]) -> SongRecord:
+        with self._db.lock:
+            now = utcnow()
+            row = {
+                "duration": None,
+                "description": None,
+                "cover_image_url": None,
+                "release_date": None,
+                **fields,
+                "id": self._db.next_id("songs"),
+                "created_at": now,
+                "updated_at": now,
+            }
+            self._db.songs[row["id"]] = row
+            return SongRecord(**row)
+
+    def get(self, song_id: int) -> SongRecord | None:
+        row = self._db.songs.get(song_id)
+        return SongRecord(**row) if row else None
+
+    def list(self, query: SongQuery) -> list[SongRecord]:
+        with self._db.lock:
+            rows = [row for row in self._db.songs.values() if self._matches(row, query)]
+            page = memory_page(rows, query.sort, query.after, query.offset, query.limit)
+            return [SongRecord(**row) for row in page]
+
+    def update(self, song_id: int, changes: dict[str, Any]) -> SongRecord | None:
+        with self._db.lock:
+            row = self._db.songs.get(song_id)
+            if row is None:
+                return None
+            row.update(changes, updated_at=utcnow())
+            return SongRecord(**row)
+
+    def delete(self, song_id: int) -> bool:
+        return self._db.delete_song(song_id)
+
+    def _matches(self, row: dict[str, Any], query: SongQuery) -> bool:
+        if query.genre is not None and row["genre"] != query.genre:
+            return False
+        if query.artist is not None and row["artist"] != query.artist:
+            return False
+        if query.q is not None:
+            needle = query.q.lower()
+            if needle not in row["title"].lower() and needle not in row["artist"].lower():
+                return False
+        return query.album_id is None or (query.album_id, row["id"]) in self._db.album_songs
+
+
+class InMemoryLikeRepository:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    def like(self, user_id: int, song_id: int) -> int:
+        with self._db.lock:
+            if song_id not in self._db.songs:
+                raise SongNotFoundError
+            if user_id not in self._db.users:
+                raise AccountGoneError
+            self._db.user_likes.setdefault(
+                (user_id, song_id), {"user_id": user_id, "song_id": song_id, "created_at": utcnow()}
+            )
+            return self._count(song_id)
+
+    def unlike(self, user_id: int, song_id: int) -> int:
+        with self._db.lock:
+            if song_id not in self._db.songs:
+                raise SongNotFoundError
+            self._db.user_likes.pop((user_id, song_id), None)
+            return self._count(song_id)
+
+    def counts(self, song_ids: list[int]) -> dict[int, int]:
+        with self._db.lock:
+            return {song_id: self._count(song_id) for song_id in song_ids}
+
+    def liked_among(self, user_id: int, song_ids: list[int]) -> set[int]:
+        return {song_id for song_id in song_ids if (user_id, song_id) in self._db.user_likes}
+
+    def liked_songs(
+        self, user_id: int, *, after: After | None, offset: int, limit: int
+    ) -> list[LikedSong]:
+        with self._db.lock:
+            likes = [
+                {"id": like["song_id"], "liked_at": like["created_at"]}
+                for (owner, _), like in self._db.user_likes.items()
+                if owner == user_id
+            ]
+            page = memory_page(likes, NEWEST_LIKE_FIRST, after, offset, limit)
+            return [
+                LikedSong(SongRecord(**self._db.songs[like["id"]]), like["liked_at"])
+                for like in page
+            ]
+
+    def _count(self, song_id: int) -> int:
+        return sum(1 for (_, liked) in self._db.user_likes if liked == song_id)

@@ -1,0 +1,203 @@
+"""Songs and likes in the shared SQL database, with Core selects mapped to records.
+Each write method is one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from database.keyset import After, sql_after, sql_order
+from database.models import AlbumSong, Song, User, UserLike
+from database.types import utcnow
+from song_service.repos.base import (
+    NEWEST_LIKE_FIRST,
+    AccountGoneError,
+    LikedSong,
+    SongNotFoundError,
+    SongQuery,
+    SongRecord,
+)
+
+songs = Song.__table__
+likes = UserLike.__table__
+album_songs = AlbumSong.__table__
+SONG_COLUMNS = [songs.c[field.name] for field in fields(SongRecord)]
+
+
+def _record(row: Any) -> SongRecord:
+    return SongRecord(**row._mapping)
+
+
+class SqlSongRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, values: dict[str, Any]) -> SongRecord:
+        now = utcnow()
+        # No RETURNING: MySQL lacks it on INSERT and MariaDB on UPDATE.
+        result = self._session.execute(
+            insert(songs).values(**values, created_at=now, updated_at=now)
+        )
+        song_id = result.inserted_primary_key[0]
+        self._session.commit()
+        return self._get_required(song_id)
+
+    def get(self, song_id: int) -> SongRecord | None:
+        row = self._session.execute(select(*SONG_COLUMNS).where(songs.c.id == song_id)).first()
+        return _record(row) if row else None
+
+    def list(self, query: SongQuery) -> list[SongRecord]:
+        statement = _filtered(select(*SONG_COLUMNS), query)
+        column = songs.c[query.sort.field]
+        if query.after is not None:
+            statement = statement.where(sql_after(column, songs.c.id, query.sort, query.after))
+        statement = statement.order_by(*sql_order(column, songs.c.id, query.sort))
+        statement = statement.offset(query.offset).limit(query.limit)
+        return [_record(row) for row in self._session.execute(statement)]
+
+    def update(self, song_id: int, changes: dict[str, Any]) -> SongRecord | None:
+        updated = self._session.execute(
+            update(songs).where(songs.c.id == song_id).values(**changes, updated_at=utcnow())
+        ).rowcount
+        self._session.commit()
+        return self.get(song_id) if updated else None
+
+    def delete(self, song_id: int) -> bool:
+        deleted = self._session.execute(delete(songs).where(songs.c.id == song_id)).rowcount
+        self._session.commit()
+        return deleted > 0
+
+    def _get_required(self, song_id: int) -> SongRecord:
+        song = self.get(song_id)
+        if song is None:  # deleted by another request between our commit and read
+            raise SongNotFoundError
+        return song
+
+
+def _filtered(statement: Select[Any], query: SongQuery) -> Select[Any]:
+    if query.album_id is not None:
+        statement = statement.join(
+            album_songs,
+            and_(album_songs.c.song_id == songs.c.id, album_songs.c.album_id == query.album_id),
+        )
+    if query.genre is not None:
+        statement = statement.where(songs.c.genre == query.genre)
+    if query.artist is not None:
+        statement = statement.where(songs.c.artist == query.artist)
+    if query.q is not None:
+        # autoescape: % and _ typed by a user match themselves, not anything.
+        statement = statement.where(
+            or_(
+                songs.c.title.icontains(query.q, autoescape=True),
+                songs.c.artist.icontains(query.q, autoescape=True),
+            )
+        )
+    return statement
+
+
+class SqlLikeRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def like(self, user_id: int, song_id: int) -> int:
+        if not self._song_exists(song_id):
+            raise SongNotFoundError
+        if not self._is_liked(user_id, song_id):
+            try:
+                self._session.execute(
+                    insert(likes).values(user_id=user_id, song_id=song_id, created_at=utcnow())
+                )
+            except IntegrityError:
+                self._session.rollback()
+                self._explain_failed_like(user_id, song_id)
+        count = self._count(song_id)
+        self._session.commit()
+        return count
+
+    def unlike(self, user_id: int, song_id: int) -> int:
+        if not self._song_exists(song_id):
+            raise SongNotFoundError
+        self._session.execute(
+            delete(likes).where(likes.c.user_id == user_id, likes.c.song_id == song_id)
+        )
+        count = self._count(song_id)
+        self._session.commit()
+        return count
+
+    def counts(self, song_ids: list[int]) -> dict[int, int]:
+        if not song_ids:
+            return {}
+        rows = self._session.execute(
+            select(likes.c.song_id, func.count())
+            .where(likes.c.song_id.in_(song_ids))
+            .group_by(likes.c.song_id)
+        )
+        found = {song_id: count for song_id, count in rows}
+        return {song_id: found.get(song_id, 0) for song_id in song_ids}
+
+    def liked_among(self, user_id: int, song_ids: list[int]) -> set[int]:
+        if not song_ids:
+            return set()
+        return set(
+            self._session.scalars(
+                select(likes.c.song_id).where(
+                    likes.c.user_id == user_id, likes.c.song_id.in_(song_ids)
+                )
+            )
+        )
+
+    def liked_songs(
+        self, user_id: int, *, after: After | None, offset: int, limit: int
+    ) -> list[LikedSong]:
+        statement = (
+            select(*SONG_COLUMNS, likes.c.created_at.label("liked_at"))
+            .join(likes, likes.c.song_id == songs.c.id)
+            .where(likes.c.user_id == user_id)
+        )
+        if after is not None:
+            statement = statement.where(
+                sql_after(likes.c.created_at, likes.c.song_id, NEWEST_LIKE_FIRST, after)
+            )
+        statement = statement.order_by(
+            *sql_order(likes.c.created_at, likes.c.song_id, NEWEST_LIKE_FIRST)
+        )
+        rows = self._session.execute(statement.offset(offset).limit(limit)).mappings()
+        return [
+            LikedSong(
+                SongRecord(**{k: v for k, v in row.items() if k != "liked_at"}), row["liked_at"]
+            )
+            for row in rows
+        ]
+
+    def _song_exists(self, song_id: int) -> bool:
+        return bool(self._session.scalar(select(exists().where(songs.c.id == song_id))))
+
+    def _is_liked(self, user_id: int, song_id: int) -> bool:
+        return bool(
+            self._session.scalar(
+                select(exists().where(likes.c.user_id == user_id, likes.c.song_id == song_id))
+            )
+        )
+
+    def _count(self, song_id: int) -> int:
+        return (
+            self._session.scalar(
+                select(func.count()).select_from(likes).where(likes.c.song_id == song_id)
+            )
+            or 0
+        )
+
+    def _explain_failed_like(self, user_id: int, song_id: int) -> None:
+        """An insert lost a race or hit a foreign key: say which, as the fake does."""
+        if self._is_liked(user_id, song_id):
+            return  # another request liked it first: idempotent success
+        if not self._song_exists(song_id):
+            raise SongNotFoundError
+        user_exists = self._session.scalar(select(exists().where(User.id == user_id)))
+        if not user_exists:
+            raise AccountGoneError
+        raise RuntimeError("like insert failed for an unknown reason")

@@ -1,0 +1,226 @@
+"""What every SongRepository and LikeRepository must do, asserted identically on
+each backend: filters, sorts with ties, keyset pages, likes and cascades."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, insert
+
+from database.keyset import After, Sort
+from database.models import Album, AlbumSong, User
+from database.types import utcnow
+from song_service.repos.base import (
+    AccountGoneError,
+    LikeRepository,
+    SongNotFoundError,
+    SongQuery,
+    SongRepository,
+)
+from song_service.repos.memory import InMemoryLikeRepository, InMemorySongRepository
+from song_service.repos.sql import SqlLikeRepository, SqlSongRepository
+from tests.contract.conftest import Backend
+
+
+def songs_repo(backend: Backend) -> SongRepository:
+    return backend.build(memory=InMemorySongRepository, sql=SqlSongRepository)
+
+
+def likes_repo(backend: Backend) -> LikeRepository:
+    return backend.build(memory=InMemoryLikeRepository, sql=SqlLikeRepository)
+
+
+def new_song(title: str = "song", **fields: Any) -> dict[str, Any]:
+    return {"title": title, "artist": "artist", "genre": "rock", "file_url": "/f.mp3", **fields}
+
+
+_user_numbers = itertools.count(1)
+
+
+def add_user(backend: Backend) -> int:
+    number = next(_user_numbers)
+    now = utcnow()
+    row = {"username": f"u{number}", "email": f"u{number}@x.io", "password_hash": "x",
+           "first_name": "U", "last_name": None, "role": "user",
+           "created_at": now, "updated_at": now}  # fmt: skip
+    if backend.memory is not None:
+        user_id = backend.memory.next_id("users")
+        backend.memory.users[user_id] = {**row, "id": user_id}
+        return user_id
+    assert backend.session is not None
+    result = backend.session.execute(insert(User).values(**row))
+    backend.session.commit()
+    return result.inserted_primary_key[0]
+
+
+def delete_user(backend: Backend, user_id: int) -> None:
+    if backend.memory is not None:
+        backend.memory.delete_user(user_id)
+        return
+    assert backend.session is not None
+    backend.session.execute(delete(User).where(User.id == user_id))
+    backend.session.commit()
+
+
+def link(backend: Backend, album_id: int, song_id: int, track: int) -> None:
+    if backend.memory is not None:
+        backend.memory.album_songs[(album_id, song_id)] = {
+            "album_id": album_id, "song_id": song_id, "track_number": track,
+        }  # fmt: skip
+        return
+    assert backend.session is not None
+    backend.session.execute(
+        insert(AlbumSong).values(album_id=album_id, song_id=song_id, track_number=track)
+    )
+    backend.session.commit()
+
+
+def add_album(backend: Backend) -> int:
+    now = utcnow()
+    row = {"title": "al", "artist": "ar", "genre": "g", "description": None,
+           "cover_image_url": None, "created_at": now, "updated_at": now}  # fmt: skip
+    if backend.memory is not None:
+        album_id = backend.memory.next_id("albums")
+        backend.memory.albums[album_id] = {**row, "id": album_id}
+        return album_id
+    assert backend.session is not None
+    result = backend.session.execute(insert(Album).values(**row))
+    backend.session.commit()
+    return result.inserted_primary_key[0]
+
+
+def ids(records: list) -> list[int]:
+    return [record.id for record in records]
+
+
+def test_add_get_update_delete(backend: Backend) -> None:
+    repo = songs_repo(backend)
+    song = repo.add(new_song(duration=10, release_date=None))
+    assert repo.get(song.id) == song
+    assert song.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    updated = repo.update(song.id, {"title": "new", "description": None})
+    assert updated is not None
+    assert (updated.title, updated.duration, updated.created_at) == ("new", 10, song.created_at)
+    assert updated.updated_at >= song.updated_at
+    assert repo.delete(song.id) is True
+    assert repo.get(song.id) is None
+    assert repo.delete(song.id) is False
+    assert repo.update(song.id, {"title": "x"}) is None
+
+
+def test_filters(backend: Backend) -> None:
+    repo = songs_repo(backend)
+    a = repo.add(new_song("blue moon", artist="ella", genre="jazz"))
+    b = repo.add(new_song("moonlight", artist="beethoven", genre="classical"))
+    c = repo.add(new_song("sun", artist="the moons", genre="jazz"))
+    assert ids(repo.list(SongQuery(q="moon"))) == [a.id, b.id, c.id]
+    assert ids(repo.list(SongQuery(q="MOON", genre="jazz"))) == [a.id, c.id]
+    assert ids(repo.list(SongQuery(artist="ella"))) == [a.id]
+    assert ids(repo.list(SongQuery(q="nothing"))) == []
+
+
+def test_search_treats_like_wildcards_literally(backend: Backend) -> None:
+    repo = songs_repo(backend)
+    percent = repo.add(new_song("100% love"))
+    repo.add(new_song("1000 love"))
+    underscore = repo.add(new_song("a_b"))
+    repo.add(new_song("axb"))
+    assert ids(repo.list(SongQuery(q="0%"))) == [percent.id]
+    assert ids(repo.list(SongQuery(q="a_b"))) == [underscore.id]
+    assert ids(repo.list(SongQuery(q="/"))) == []
+
+
+@pytest.mark.parametrize("sort", ["id", "-id", "title", "-title", "artist", "-genre", "created_at"])
+def test_sorted_keyset_pages_cover_everything_once(backend: Backend, sort: str) -> None:
+    repo = songs_repo(backend)
+    for i in range(9):  # repeated titles and artists: ties must be broken by id
+        repo.add(new_song(f"t{i % 3}", artist=f"a{i % 2}", genre=f"g{i % 4}"))
+    order = Sort.parse(sort)
+    everything = repo.list(SongQuery(sort=order, limit=100))
+    keys = [(getattr(s, order.field), s.id) for s in everything]
+    assert keys == sorted(keys, reverse=order.descending)
+    seen, after = [], None
+    while True:
+        chunk = repo.list(SongQuery(sort=order, after=after, limit=2))
+        if not chunk:
+            break
+        seen += chunk
+        after = After(getattr(chunk[-1], order.field), chunk[-1].id)
+    assert ids(seen) == ids(everything)
+
+
+def test_offset_and_limit(backend: Backend) -> None:
+    repo = songs_repo(backend)
+    all_ids = [repo.add(new_song(f"s{i}")).id for i in range(5)]
+    assert ids(repo.list(SongQuery(offset=3, limit=10))) == all_ids[3:]
+    assert ids(repo.list(SongQuery(limit=2))) == all_ids[:2]
+
+
+def test_album_filter(backend: Backend) -> None:
+    repo = songs_repo(backend)
+    first, second, _ = (repo.add(new_song(f"s{i}")) for i in range(3))
+    album_id = add_album(backend)
+    link(backend, album_id, second.id, 1)
+    link(backend, album_id, first.id, 2)
+    assert ids(repo.list(SongQuery(album_id=album_id))) == [first.id, second.id]
+    assert ids(repo.list(SongQuery(album_id=album_id + 100))) == []
+
+
+def test_likes_are_idempotent_and_counted(backend: Backend) -> None:
+    song = songs_repo(backend).add(new_song())
+    other = songs_repo(backend).add(new_song())
+    likes = likes_repo(backend)
+    alice, bob = add_user(backend), add_user(backend)
+    assert likes.like(alice, song.id) == 1
+    assert likes.like(alice, song.id) == 1
+    assert likes.like(bob, song.id) == 2
+    assert likes.counts([song.id, other.id]) == {song.id: 2, other.id: 0}
+    assert likes.liked_among(alice, [song.id, other.id]) == {song.id}
+    assert likes.unlike(alice, song.id) == 1
+    assert likes.unlike(alice, song.id) == 1
+    assert likes.counts([]) == {} and likes.liked_among(alice, []) == set()
+
+
+def test_liking_what_does_not_exist(backend: Backend) -> None:
+    likes = likes_repo(backend)
+    with pytest.raises(SongNotFoundError):
+        likes.like(add_user(backend), 999)
+    with pytest.raises(SongNotFoundError):
+        likes.unlike(add_user(backend), 999)
+    song = songs_repo(backend).add(new_song())
+    with pytest.raises(AccountGoneError):
+        likes.like(424242, song.id)
+    assert likes.counts([song.id]) == {song.id: 0}
+
+
+def test_liked_songs_newest_first_with_keyset(backend: Backend) -> None:
+    repo, likes = songs_repo(backend), likes_repo(backend)
+    user = add_user(backend)
+    songs = [repo.add(new_song(f"s{i}")) for i in range(5)]
+    for song in songs:
+        likes.like(user, song.id)
+    everything = likes.liked_songs(user, after=None, offset=0, limit=100)
+    assert [row.song.id for row in everything] == ids(songs)[::-1]
+    first = likes.liked_songs(user, after=None, offset=0, limit=2)
+    rest = likes.liked_songs(
+        user, after=After(first[-1].liked_at, first[-1].song.id), offset=0, limit=100
+    )
+    assert [row.song.id for row in first + rest] == [row.song.id for row in everything]
+    assert likes.liked_songs(add_user(backend), after=None, offset=0, limit=10) == []
+
+
+def test_deleting_a_song_or_a_user_removes_their_likes(backend: Backend) -> None:
+    repo, likes = songs_repo(backend), likes_repo(backend)
+    song, kept = repo.add(new_song()), repo.add(new_song())
+    alice, bob = add_user(backend), add_user(backend)
+    for user in (alice, bob):
+        likes.like(user, song.id)
+        likes.like(user, kept.id)
+    delete_user(backend, alice)
+    assert likes.counts([song.id, kept.id]) == {song.id: 1, kept.id: 1}
+    repo.delete(song.id)
+    assert [row.song.id for row in likes.liked_songs(bob, after=None, offset=0, limit=10)] == [
+        kept.id
+    ]
