@@ -70,9 +70,13 @@ def sql_order(column: Any, id_column: Any, sort: Sort) -> list[UnaryExpression[A
 def sql_after(column: Any, id_column: Any, sort: Sort, after: After) -> ColumnElement[bool]:
     if column is id_column:
         return id_column < after.id if sort.descending else id_column > after.id
+    # Written as "col >= v AND (col > v OR id > x)" rather than the textbook
+    # "col > v OR (col = v AND id > x)": the leading range lets every planner seek
+    # the (col, id) index instead of scanning it. Row values, "(col, id) > (v, x)",
+    # would say the same but SQL Server has none.
     if sort.descending:
-        return or_(column < after.value, and_(column == after.value, id_column < after.id))
-    return or_(column > after.value, and_(column == after.value, id_column > after.id))
+        return and_(column <= after.value, or_(column < after.value, id_column < after.id))
+    return and_(column >= after.value, or_(column > after.value, id_column > after.id))
 
 
 # In memory ------------------------------------------------------------------
