@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from album_service.routers import albums, tracks
 from common.app import create_service_app
 from common.settings import Settings, get_settings
 from database import Database
@@ -15,6 +16,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         title="MusicPlayer albums",
         description="Albums and the songs on them.",
         settings=settings or get_settings(),
-        routers=[],
+        routers=[albums.public, albums.protected, albums.admin, tracks.protected, tracks.admin],
         database=database,
     )

@@ -1,0 +1,117 @@
+"""In-memory albums and album-song links over the shared MemoryDatabase; held to the
+SQL behaviour by the contract suite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from album_service.repos.base import (
+    TRACK_ORDER,
+    AlbumNotFoundError,
+    AlbumQuery,
+    AlbumRecord,
+    LinkRecord,
+    SongNotFoundError,
+    TrackRecord,
+)
+from database.keyset import After, memory_page
+from database.memory import MemoryDatabase
+from database.types import utcnow
+
+
+class InMemoryAlbumRepository:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    def add(self, fields: dict[str, Any]) -> AlbumRecord:
+        with self._db.lock:
+            now = utcnow()
+            row = {
+                "description": None,
+                "cover_image_url": None,
+                **fields,
+                "id": self._db.next_id("albums"),
+                "created_at": now,
+                "updated_at": now,
+            }
+            self._db.albums[row["id"]] = row
+            return AlbumRecord(**row)
+
+    def get(self, album_id: int) -> AlbumRecord | None:
+        row = self._db.albums.get(album_id)
+        return AlbumRecord(**row) if row else None
+
+    def list(self, query: AlbumQuery) -> list[AlbumRecord]:
+        with self._db.lock:
+            rows = [row for row in self._db.albums.values() if _matches(row, query)]
+            page = memory_page(rows, query.sort, query.after, query.offset, query.limit)
+            return [AlbumRecord(**row) for row in page]
+
+    def update(self, album_id: int, changes: dict[str, Any]) -> AlbumRecord | None:
+        with self._db.lock:
+            row = self._db.albums.get(album_id)
+            if row is None:
+                return None
+            row.update(changes, updated_at=utcnow())
+            return AlbumRecord(**row)
+
+    def delete(self, album_id: int) -> bool:
+        return self._db.delete_album(album_id)
+
+    def tracks(
+        self, album_id: int, *, after: After | None, offset: int, limit: int
+    ) -> list[TrackRecord]:
+        with self._db.lock:
+            # Rows keyed by song id, so memory_page breaks track-number ties by it.
+            rows = [
+                {**self._db.songs[song_id], "track_number": link["track_number"]}
+                for (owner, song_id), link in self._db.album_songs.items()
+                if owner == album_id
+            ]
+            page = memory_page(rows, TRACK_ORDER, after, offset, limit)
+            return [TrackRecord(**row) for row in page]
+
+    def link(self, album_id: int, song_id: int, track_number: int | None) -> LinkRecord:
+        with self._db.lock:
+            if album_id not in self._db.albums:
+                raise AlbumNotFoundError
+            if song_id not in self._db.songs:
+                raise SongNotFoundError
+            row = self._db.album_songs.get((album_id, song_id))
+            if row is None:
+                row = {
+                    "album_id": album_id,
+                    "song_id": song_id,
+                    "track_number": (
+                        self._next_track_number(album_id) if track_number is None else track_number
+                    ),
+                }
+                self._db.album_songs[(album_id, song_id)] = row
+            elif track_number is not None:
+                row["track_number"] = track_number
+            return LinkRecord(**row)
+
+    def unlink(self, album_id: int, song_id: int) -> bool:
+        with self._db.lock:
+            if album_id not in self._db.albums:
+                raise AlbumNotFoundError
+            return self._db.album_songs.pop((album_id, song_id), None) is not None
+
+    def _next_track_number(self, album_id: int) -> int:
+        numbers = [
+            link["track_number"]
+            for (owner, _), link in self._db.album_songs.items()
+            if owner == album_id
+        ]
+        return max(numbers, default=0) + 1
+
+
+def _matches(row: dict[str, Any], query: AlbumQuery) -> bool:
+    if query.genre is not None and row["genre"] != query.genre:
+        return False
+    if query.artist is not None and row["artist"] != query.artist:
+        return False
+    if query.q is not None:
+        needle = query.q.lower()
+        return needle in row["title"].lower() or needle in row["artist"].lower()
+    return True

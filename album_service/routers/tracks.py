@@ -1,0 +1,77 @@
+"""HTTP for an album's songs: the track list, linking and unlinking."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Request, Response, status
+
+from album_service.dependencies import AlbumServiceDep
+from album_service.repos.base import TRACK_ORDER
+from album_service.schemas import LinkBody, LinkOut, TrackOut
+from common.auth import get_principal, require_admin
+from common.paging import PageParams, keyset_cursor, page_params, parse_keyset_cursor, set_next_link
+from common.schemas import ResourceId, error_responses
+
+protected = APIRouter(
+    prefix="/albums",
+    tags=["album songs"],
+    dependencies=[Depends(get_principal)],
+    responses=error_responses(401, 503),
+)
+admin = APIRouter(
+    prefix="/albums",
+    tags=["album songs"],
+    dependencies=[Depends(require_admin)],
+    responses=error_responses(401, 403, 503),
+)
+
+
+@protected.get(
+    "/{album_id}/songs",
+    response_model=list[TrackOut],
+    responses=error_responses(404),
+    summary="The album's songs in track order",
+)
+def list_tracks(
+    album_id: ResourceId,
+    request: Request,
+    response: Response,
+    albums: AlbumServiceDep,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> list[TrackOut]:
+    # The cursor names the track order, so one from GET /albums is refused (422).
+    after = parse_keyset_cursor(page.cursor, TRACK_ORDER, int)
+    result = albums.tracks(album_id, after=after, offset=page.offset, limit=page.limit)
+    if result.next_after is not None:
+        next_cursor = keyset_cursor(TRACK_ORDER, result.next_after.value, result.next_after.id)
+        set_next_link(request, response, next_cursor)
+    return [TrackOut.model_validate(track) for track in result.tracks]
+
+
+@admin.put(
+    "/{album_id}/songs/{song_id}",
+    response_model=LinkOut,
+    responses=error_responses(404, 413),
+    summary="Put a song on the album, or renumber it (idempotent; admin)",
+)
+def link_song(
+    album_id: ResourceId,
+    song_id: ResourceId,
+    albums: AlbumServiceDep,
+    body: Annotated[LinkBody | None, Body()] = None,
+) -> LinkOut:
+    track_number = body.track_number if body is not None else None
+    return LinkOut.model_validate(albums.link(album_id, song_id, track_number))
+
+
+@admin.delete(
+    "/{album_id}/songs/{song_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(404),
+    summary="Take a song off the album (idempotent; admin)",
+)
+def unlink_song(album_id: ResourceId, song_id: ResourceId, albums: AlbumServiceDep) -> Response:
+    albums.unlink(album_id, song_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

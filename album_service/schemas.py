@@ -1,0 +1,107 @@
+"""Request and response bodies of album_service."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from common.schemas import ApiModel
+
+Title = Annotated[str, Field(min_length=1, max_length=100)]
+Artist = Annotated[str, Field(min_length=1, max_length=100)]
+Genre = Annotated[str, Field(min_length=1, max_length=50)]
+Description = Annotated[str, Field(max_length=500)]
+CoverImageUrl = Annotated[str, Field(max_length=255)]
+TrackNumber = Annotated[int, Field(ge=1, le=10_000)]
+
+# The allow-list of `sort` values; an unknown one is a 422 before any query runs.
+AlbumSort = Literal[
+    "id",
+    "-id",
+    "title",
+    "-title",
+    "artist",
+    "-artist",
+    "genre",
+    "-genre",
+    "created_at",
+    "-created_at",
+]
+
+
+class AlbumCreate(BaseModel):
+    # id, created_at and updated_at are set by the server; a client's are ignored.
+    model_config = ConfigDict(extra="ignore")
+
+    title: Title
+    artist: Artist
+    genre: Genre
+    description: Description | None = None
+    cover_image_url: CoverImageUrl | None = None
+
+
+class AlbumUpdate(BaseModel):
+    """A partial update: only the fields sent are changed."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: Title | None = None
+    artist: Artist | None = None
+    genre: Genre | None = None
+    description: Description | None = None
+    cover_image_url: CoverImageUrl | None = None
+
+    @model_validator(mode="after")
+    def _no_null_for_required_columns(self) -> AlbumUpdate:
+        for field in ("title", "artist", "genre"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
+
+
+class AlbumOut(ApiModel):
+    id: int
+    title: str
+    artist: str
+    genre: str
+    description: str | None
+    cover_image_url: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TrackOut(ApiModel):
+    """A song on an album: the song's fields plus its place on the album."""
+
+    id: int
+    title: str
+    artist: str
+    genre: str
+    file_url: str
+    duration: int | None
+    description: str | None
+    cover_image_url: str | None
+    release_date: date | None
+    created_at: datetime
+    updated_at: datetime
+    track_number: int
+
+
+class LinkBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    track_number: TrackNumber | None = Field(
+        default=None, description="Place on the album; a new link without one goes last"
+    )
+
+
+class LinkOut(ApiModel):
+    album_id: int
+    song_id: int
+    track_number: int
+
+
+class AlbumDeleted(BaseModel):
+    detail: Literal["Album deleted successfully"] = "Album deleted successfully"

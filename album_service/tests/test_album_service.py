@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import pytest
+
+from album_service.repos.base import AlbumNotFoundError, AlbumQuery, SongNotFoundError
+from album_service.schemas import AlbumCreate, AlbumUpdate
+from album_service.services.albums import AlbumService
+from album_service.tests.conftest import SongFactory
+from database.keyset import Sort
+from database.memory import MemoryDatabase
+
+
+def create(service: AlbumService, title: str = "abbey road", **extra: str):
+    fields = {"artist": "the beatles", "genre": "rock", **extra}
+    return service.create(AlbumCreate(title=title, **fields))
+
+
+def test_create_and_get(service: AlbumService) -> None:
+    album = create(service, description="Side two is one long medley")
+    assert service.get(album.id) == album
+    assert album.cover_image_url is None
+    assert album.created_at == album.updated_at
+
+
+def test_get_missing_raises_not_found(service: AlbumService) -> None:
+    with pytest.raises(AlbumNotFoundError) as caught:
+        service.get(99)
+    assert (caught.value.status_code, caught.value.detail) == (404, "Album not found")
+
+
+def test_update_changes_only_the_fields_sent(service: AlbumService) -> None:
+    album = create(service, description="old")
+    updated = service.update(album.id, AlbumUpdate(title="let it be"))
+    assert (updated.title, updated.artist, updated.description) == (
+        "let it be",
+        "the beatles",
+        "old",
+    )
+    cleared = service.update(album.id, AlbumUpdate(description=None))
+    assert cleared.description is None and cleared.title == "let it be"
+
+
+def test_empty_update_returns_the_album_unchanged(service: AlbumService) -> None:
+    album = create(service)
+    assert service.update(album.id, AlbumUpdate()) == album
+    with pytest.raises(AlbumNotFoundError):
+        service.update(999, AlbumUpdate())
+
+
+def test_update_and_delete_of_missing_album_raise_not_found(service: AlbumService) -> None:
+    with pytest.raises(AlbumNotFoundError):
+        service.update(999, AlbumUpdate(title="x"))
+    with pytest.raises(AlbumNotFoundError):
+        service.delete(999)
+
+
+def test_list_fetches_one_extra_row_to_know_about_a_next_page(service: AlbumService) -> None:
+    ids = [create(service, f"album {i}").id for i in range(5)]
+    first = service.list(AlbumQuery(limit=2))
+    assert [a.id for a in first.albums] == ids[:2]
+    assert first.next_after is not None and first.next_after.id == ids[1]
+    last = service.list(AlbumQuery(after=first.next_after, limit=3))
+    assert [a.id for a in last.albums] == ids[2:]
+    assert last.next_after is None
+
+
+def test_next_page_key_is_the_sort_value_of_the_last_row(service: AlbumService) -> None:
+    for title in ("b", "a", "c"):
+        create(service, title)
+    page = service.list(AlbumQuery(sort=Sort("title", descending=True), limit=2))
+    assert [a.title for a in page.albums] == ["c", "b"]
+    assert page.next_after is not None and page.next_after.value == "b"
+
+
+def test_tracks_of_a_missing_album_raise_not_found(service: AlbumService) -> None:
+    with pytest.raises(AlbumNotFoundError):
+        service.tracks(999, after=None, offset=0, limit=10)
+
+
+def test_link_appends_and_is_idempotent(service: AlbumService, add_song: SongFactory) -> None:
+    album = create(service)
+    first, second = add_song("one"), add_song("two")
+    assert service.link(album.id, first, None).track_number == 1
+    assert service.link(album.id, second, None).track_number == 2
+    assert service.link(album.id, first, None).track_number == 1  # keeps its place
+    assert service.link(album.id, first, 7).track_number == 7
+    page = service.tracks(album.id, after=None, offset=0, limit=10)
+    assert [(t.id, t.track_number) for t in page.tracks] == [(second, 2), (first, 7)]
+
+
+def test_track_pages_follow_on(service: AlbumService, add_song: SongFactory) -> None:
+    album = create(service)
+    songs = [add_song(f"s{i}") for i in range(5)]
+    for song_id in songs:
+        service.link(album.id, song_id, None)
+    first = service.tracks(album.id, after=None, offset=0, limit=3)
+    assert first.next_after is not None
+    assert (first.next_after.value, first.next_after.id) == (3, songs[2])
+    rest = service.tracks(album.id, after=first.next_after, offset=0, limit=3)
+    assert [t.id for t in first.tracks + rest.tracks] == songs
+    assert rest.next_after is None
+
+
+def test_link_refuses_missing_album_or_song(service: AlbumService, add_song: SongFactory) -> None:
+    album = create(service)
+    with pytest.raises(AlbumNotFoundError):
+        service.link(999, add_song(), None)
+    with pytest.raises(SongNotFoundError) as caught:
+        service.link(album.id, 999, None)
+    assert caught.value.detail == "Song not found"
+
+
+def test_unlink_is_idempotent_but_needs_the_album(
+    service: AlbumService, add_song: SongFactory
+) -> None:
+    album, song_id = create(service), add_song()
+    service.link(album.id, song_id, None)
+    service.unlink(album.id, song_id)
+    service.unlink(album.id, song_id)
+    assert service.tracks(album.id, after=None, offset=0, limit=10).tracks == []
+    with pytest.raises(AlbumNotFoundError):
+        service.unlink(999, song_id)
+
+
+def test_delete_takes_the_links_but_not_the_songs(
+    service: AlbumService, add_song: SongFactory, memory_db: MemoryDatabase
+) -> None:
+    album, song_id = create(service), add_song()
+    service.link(album.id, song_id, None)
+    service.delete(album.id)
+    assert memory_db.album_songs == {}
+    assert song_id in memory_db.songs
