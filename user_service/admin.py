@@ -26,6 +26,9 @@ def main() -> int:
                 password=settings.admin_password.get_secret_value(),
                 username=settings.admin_username,
             )
+    except ValueError as exc:  # the username belongs to someone else: say so, no traceback
+        print(exc, file=sys.stderr)
+        return 2
     finally:
         database.dispose()
     print(f"admin ready: id={admin.id} email={admin.email}")

@@ -1,0 +1,200 @@
+"""Starting and stopping the real fleet for end-to-end tests: four uvicorn
+processes on free ports sharing a SQLite file and an RS256 key pair."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+import pytest
+
+from common.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("auth", "album", "song", "user")
+READY_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
+LOG_TAIL_CHARS = 20_000
+ADMIN_EMAIL = "e2e-admin@example.com"
+ADMIN_PASSWORD = "e2e-admin-password-123"
+
+# Settings the services read from the environment. The developer's shell (or a
+# CI job) may set any of them; the fleet under test must not inherit those.
+SETTINGS_VARIABLES = frozenset(name.upper() for name in Settings.model_fields)
+
+
+@dataclass
+class Fleet:
+    """Base URLs of the running services and where their logs go."""
+
+    urls: dict[str, str]
+    logs: dict[str, Path] = field(default_factory=dict)
+    admin_email: str = ADMIN_EMAIL
+    admin_password: str = ADMIN_PASSWORD
+
+    @property
+    def auth(self) -> str:
+        return self.urls["auth"]
+
+    @property
+    def album(self) -> str:
+        return self.urls["album"]
+
+    @property
+    def song(self) -> str:
+        return self.urls["song"]
+
+    @property
+    def user(self) -> str:
+        return self.urls["user"]
+
+    def log_text(self) -> str:
+        parts = []
+        for name, path in self.logs.items():
+            text = path.read_text(errors="replace") if path.exists() else "(no log)"
+            parts.append(f"----- {name} -----\n{text[-LOG_TAIL_CHARS:]}")
+        return "\n".join(parts)
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports the OS calls free; all sockets stay open until every port is picked,
+    so the same port is never handed out twice."""
+    with ExitStack() as stack:
+        ports = []
+        for _ in range(count):
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+        return ports
+
+
+def fleet_environment(data_dir: Path, urls: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    # The services run from the temporary folder (so a developer's `.env` in the
+    # repository is not read) and import the code from the repository.
+    python_path = [str(REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env.update(
+        PYTHONPATH=os.pathsep.join(python_path),
+        PYTHONUNBUFFERED="1",
+        DATA_DIR=str(data_dir),
+        DATABASE_URL=f"sqlite:///{data_dir / 'e2e.db'}",
+        ADMIN_EMAIL=ADMIN_EMAIL,
+        ADMIN_PASSWORD=ADMIN_PASSWORD,
+        AUTH_TOKEN_URL=f"{urls['auth']}/auth/token",
+        USER_SERVICE_URL=urls["user"],
+        LOG_LEVEL="INFO",
+    )
+    return env
+
+
+def run_setup_step(args: list[str], data_dir: Path, env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=data_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(
+            f"`python {' '.join(args)}` failed ({done.returncode}):\n{done.stdout}\n{done.stderr}",
+            pytrace=False,
+        )
+
+
+def wait_until_ready(fleet: Fleet, processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    waiting = set(processes)
+    with httpx.Client(timeout=2, trust_env=False) as client:
+        while waiting:
+            for name in sorted(waiting):
+                exited = processes[name].poll()
+                if exited is not None:
+                    pytest.fail(
+                        f"{name} exited with code {exited} before it was ready\n{fleet.log_text()}",
+                        pytrace=False,
+                    )
+                try:
+                    if client.get(f"{fleet.urls[name]}/health/ready").status_code == 200:
+                        waiting.discard(name)
+                except httpx.TransportError:
+                    pass  # not listening yet
+            if waiting and time.monotonic() > deadline:
+                pytest.fail(
+                    f"not ready after {READY_TIMEOUT_SECONDS:.0f}s: {', '.join(sorted(waiting))}\n"
+                    f"{fleet.log_text()}",
+                    pytrace=False,
+                )
+            if waiting:
+                time.sleep(0.2)
+
+
+def stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()  # SIGTERM: uvicorn shuts down gracefully
+    for process in processes.values():
+        try:
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def running_fleet(data_dir: Path) -> Iterator[Fleet]:
+    """Keys, migrations, four services; yields once all are ready, stops them after."""
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+    fleet = Fleet(urls={name: f"http://127.0.0.1:{port}" for name, port in ports.items()})
+    env = fleet_environment(data_dir, fleet.urls)
+
+    run_setup_step(["-m", "common.keys"], data_dir, env)
+    run_setup_step(["-m", "database", "migrate"], data_dir, env)
+
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    log_files: list[IO[bytes]] = []
+    try:
+        for name, port in ports.items():
+            fleet.logs[name] = data_dir / f"{name}.log"
+            log = fleet.logs[name].open("wb")
+            log_files.append(log)
+            # A file, not a pipe: nobody reads a pipe while tests run, and a full
+            # pipe would block the service.
+            processes[name] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    f"{name}_service.main:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-server-header",
+                    # The services write their own access lines, with request ids.
+                    "--no-access-log",
+                ],
+                cwd=data_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_until_ready(fleet, processes)
+        yield fleet
+    finally:
+        stop(processes)
+        for log in log_files:
+            log.close()
