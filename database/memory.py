@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from database.types import utcnow
+
 Row = dict[str, Any]
 
 
@@ -33,6 +35,16 @@ class MemoryDatabase:
         """Ids are never reused, as with an identity column."""
         with self.lock:
             return next(self._sequences.setdefault(table, itertools.count(1)))
+
+    def insert(self, table: str, values: Row, defaults: Row | None = None) -> Row:
+        """Add a row as the database would: a fresh identity, both timestamps set,
+        unsent nullable columns as None (`defaults`)."""
+        with self.lock:
+            now = utcnow()
+            row = {**(defaults or {}), **values, "id": self.next_id(table)}
+            row.update(created_at=now, updated_at=now)
+            getattr(self, table)[row["id"]] = row
+            return row
 
     def delete_user(self, user_id: int) -> bool:
         with self.lock:

@@ -14,9 +14,12 @@ from album_service.repos.base import (
     SongNotFoundError,
     TrackRecord,
 )
+from database.catalogue import memory_matches
 from database.keyset import After, memory_page
 from database.memory import MemoryDatabase
 from database.types import utcnow
+
+OPTIONAL_COLUMNS = {"description": None, "cover_image_url": None}
 
 
 class InMemoryAlbumRepository:
@@ -24,18 +27,7 @@ class InMemoryAlbumRepository:
         self._db = db
 
     def add(self, fields: dict[str, Any]) -> AlbumRecord:
-        with self._db.lock:
-            now = utcnow()
-            row = {
-                "description": None,
-                "cover_image_url": None,
-                **fields,
-                "id": self._db.next_id("albums"),
-                "created_at": now,
-                "updated_at": now,
-            }
-            self._db.albums[row["id"]] = row
-            return AlbumRecord(**row)
+        return AlbumRecord(**self._db.insert("albums", fields, OPTIONAL_COLUMNS))
 
     def get(self, album_id: int) -> AlbumRecord | None:
         row = self._db.albums.get(album_id)
@@ -107,11 +99,4 @@ class InMemoryAlbumRepository:
 
 
 def _matches(row: dict[str, Any], query: AlbumQuery) -> bool:
-    if query.genre is not None and row["genre"] != query.genre:
-        return False
-    if query.artist is not None and row["artist"] != query.artist:
-        return False
-    if query.q is not None:
-        needle = query.q.lower()
-        return needle in row["title"].lower() or needle in row["artist"].lower()
-    return True
+    return memory_matches(row, q=query.q, genre=query.genre, artist=query.artist)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Select, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from album_service.repos.base import (
     SongNotFoundError,
     TrackRecord,
 )
+from database.catalogue import sql_filters
 from database.keyset import After, sql_after, sql_order
 from database.models import Album, AlbumSong, Song
 from database.types import utcnow
@@ -146,16 +147,5 @@ class SqlAlbumRepository:
 
 
 def _filtered(statement: Select[Any], query: AlbumQuery) -> Select[Any]:
-    if query.genre is not None:
-        statement = statement.where(albums.c.genre == query.genre)
-    if query.artist is not None:
-        statement = statement.where(albums.c.artist == query.artist)
-    if query.q is not None:
-        # autoescape: % and _ typed by a user match themselves, not anything.
-        statement = statement.where(
-            or_(
-                albums.c.title.icontains(query.q, autoescape=True),
-                albums.c.artist.icontains(query.q, autoescape=True),
-            )
-        )
-    return statement
+    conditions = sql_filters(albums, q=query.q, genre=query.genre, artist=query.artist)
+    return statement.where(*conditions) if conditions else statement

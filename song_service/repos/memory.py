@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from database.catalogue import memory_matches
 from database.keyset import After, memory_page
 from database.memory import MemoryDatabase
 from database.types import utcnow
@@ -17,26 +18,15 @@ from song_service.repos.base import (
     SongRecord,
 )
 
+OPTIONAL_COLUMNS = dict.fromkeys(("duration", "description", "cover_image_url", "release_date"))
+
 
 class InMemorySongRepository:
     def __init__(self, db: MemoryDatabase) -> None:
         self._db = db
 
     def add(self, fields: dict[str, Any]) -> SongRecord:
-        with self._db.lock:
-            now = utcnow()
-            row = {
-                "duration": None,
-                "description": None,
-                "cover_image_url": None,
-                "release_date": None,
-                **fields,
-                "id": self._db.next_id("songs"),
-                "created_at": now,
-                "updated_at": now,
-            }
-            self._db.songs[row["id"]] = row
-            return SongRecord(**row)
+        return SongRecord(**self._db.insert("songs", fields, OPTIONAL_COLUMNS))
 
     def get(self, song_id: int) -> SongRecord | None:
         row = self._db.songs.get(song_id)
@@ -60,14 +50,8 @@ class InMemorySongRepository:
         return self._db.delete_song(song_id)
 
     def _matches(self, row: dict[str, Any], query: SongQuery) -> bool:
-        if query.genre is not None and row["genre"] != query.genre:
+        if not memory_matches(row, q=query.q, genre=query.genre, artist=query.artist):
             return False
-        if query.artist is not None and row["artist"] != query.artist:
-            return False
-        if query.q is not None:
-            needle = query.q.lower()
-            if needle not in row["title"].lower() and needle not in row["artist"].lower():
-                return False
         return query.album_id is None or (query.album_id, row["id"]) in self._db.album_songs
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from database.catalogue import sql_filters
 from database.keyset import After, sql_after, sql_order
 from database.models import AlbumSong, Song, User, UserLike
 from database.types import utcnow
@@ -84,19 +85,8 @@ def _filtered(statement: Select[Any], query: SongQuery) -> Select[Any]:
             album_songs,
             and_(album_songs.c.song_id == songs.c.id, album_songs.c.album_id == query.album_id),
         )
-    if query.genre is not None:
-        statement = statement.where(songs.c.genre == query.genre)
-    if query.artist is not None:
-        statement = statement.where(songs.c.artist == query.artist)
-    if query.q is not None:
-        # autoescape: % and _ typed by a user match themselves, not anything.
-        statement = statement.where(
-            or_(
-                songs.c.title.icontains(query.q, autoescape=True),
-                songs.c.artist.icontains(query.q, autoescape=True),
-            )
-        )
-    return statement
+    conditions = sql_filters(songs, q=query.q, genre=query.genre, artist=query.artist)
+    return statement.where(*conditions) if conditions else statement
 
 
 class SqlLikeRepository:

@@ -18,11 +18,7 @@ class InMemoryUserRepository:
     def add(self, user: NewUser) -> UserRecord:
         with self._db.lock:
             self._check_unique(None, user.email, user.username)
-            now = utcnow()
-            row = {**asdict(user), "id": self._db.next_id("users")}
-            row.update(created_at=now, updated_at=now)
-            self._db.users[row["id"]] = row
-            return UserRecord(**row)
+            return UserRecord(**self._db.insert("users", asdict(user)))
 
     def get(self, user_id: int) -> UserRecord | None:
         row = self._db.users.get(user_id)
