@@ -77,7 +77,7 @@ def free_ports(count: int) -> list[int]:
         return ports
 
 
-def fleet_environment(data_dir: Path, urls: dict[str, str]) -> dict[str, str]:
+def fleet_environment(data_dir: Path, urls: dict[str, str], database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
     # The services run from the temporary folder (so a developer's `.env` in the
     # repository is not read) and import the code from the repository.
@@ -86,7 +86,7 @@ def fleet_environment(data_dir: Path, urls: dict[str, str]) -> dict[str, str]:
         PYTHONPATH=os.pathsep.join(python_path),
         PYTHONUNBUFFERED="1",
         DATA_DIR=str(data_dir),
-        DATABASE_URL=f"sqlite:///{data_dir / 'e2e.db'}",
+        DATABASE_URL=database_url,
         ADMIN_EMAIL=ADMIN_EMAIL,
         ADMIN_PASSWORD=ADMIN_PASSWORD,
         AUTH_TOKEN_URL=f"{urls['auth']}/auth/token",
@@ -113,7 +113,9 @@ def run_setup_step(args: list[str], data_dir: Path, env: dict[str, str]) -> None
         )
 
 
-def wait_until_ready(fleet: Fleet, processes: dict[str, subprocess.Popen[bytes]]) -> None:
+def wait_until_ready(
+    fleet: Fleet, processes: dict[str, subprocess.Popen[bytes]], probe: str = "/health/ready"
+) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     waiting = set(processes)
     with httpx.Client(timeout=2, trust_env=False) as client:
@@ -126,7 +128,7 @@ def wait_until_ready(fleet: Fleet, processes: dict[str, subprocess.Popen[bytes]]
                         pytrace=False,
                     )
                 try:
-                    if client.get(f"{fleet.urls[name]}/health/ready").status_code == 200:
+                    if client.get(f"{fleet.urls[name]}{probe}").status_code == 200:
                         waiting.discard(name)
                 except httpx.TransportError:
                     pass  # not listening yet
@@ -153,14 +155,21 @@ def stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 @contextmanager
-def running_fleet(data_dir: Path) -> Iterator[Fleet]:
-    """Keys, migrations, four services; yields once all are ready, stops them after."""
+def running_fleet(
+    data_dir: Path, database_url: str | None = None, *, database_reachable: bool = True
+) -> Iterator[Fleet]:
+    """Keys, migrations, four services; yields once all are ready, stops them after.
+    Without `database_url` the fleet shares a SQLite file in `data_dir`. With
+    `database_reachable=False` nothing is migrated and the services need only be alive."""
     ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
     fleet = Fleet(urls={name: f"http://127.0.0.1:{port}" for name, port in ports.items()})
-    env = fleet_environment(data_dir, fleet.urls)
+    env = fleet_environment(
+        data_dir, fleet.urls, database_url or f"sqlite:///{data_dir / 'e2e.db'}"
+    )
 
     run_setup_step(["-m", "common.keys"], data_dir, env)
-    run_setup_step(["-m", "database", "migrate"], data_dir, env)
+    if database_reachable:
+        run_setup_step(["-m", "database", "migrate"], data_dir, env)
 
     processes: dict[str, subprocess.Popen[bytes]] = {}
     log_files: list[IO[bytes]] = []
@@ -192,7 +201,7 @@ def running_fleet(data_dir: Path) -> Iterator[Fleet]:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_until_ready(fleet, processes)
+        wait_until_ready(fleet, processes, "/health/ready" if database_reachable else "/health")
         yield fleet
     finally:
         stop(processes)
