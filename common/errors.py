@@ -109,7 +109,24 @@ async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
     return _error(503, ServiceUnavailableError.detail, {"Retry-After": "5"})
 
 
+# Deadlock victims and serialization failures: the server is fine, the request
+# just lost a race and can be sent again (SQLSTATE, and MySQL's own codes).
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+_RETRYABLE_MYSQL_CODES = frozenset({1205, 1213})
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    original = exc.orig
+    sqlstate = getattr(original, "sqlstate", None) or (
+        original.args[0] if original is not None and original.args else None
+    )
+    return sqlstate in _RETRYABLE_SQLSTATES or sqlstate in _RETRYABLE_MYSQL_CODES
+
+
 async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+    if _is_retryable(exc):
+        logger.warning("database conflict, client asked to retry: %s", exc.orig)
+        return _error(503, "Database busy; retry the request", {"Retry-After": "1"})
     if exc.connection_invalidated or isinstance(exc, OperationalError):
         return await _database_unavailable(request, exc)
     logger.exception("unexpected database error")

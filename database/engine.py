@@ -58,6 +58,12 @@ def create_database_engine(url: str | URL, *, connect_timeout: int = 5) -> Engin
     else:
         # pre_ping lets the fleet recover on its own after a database restart.
         options.update(pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10)
+    if url.get_backend_name() == "mysql":
+        # InnoDB's default REPEATABLE READ takes gap locks on range deletes (expired
+        # tokens, cleared login failures), and concurrent logins then deadlock on
+        # the inserts that follow. READ COMMITTED is PostgreSQL's and SQL Server's
+        # default too, so every server runs the repositories with the same semantics.
+        options["isolation_level"] = "READ COMMITTED"
     engine = create_engine(url, **options)
     if url.get_backend_name() == "sqlite":
         _configure_sqlite(engine)

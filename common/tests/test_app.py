@@ -8,6 +8,7 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 
 from common.app import create_service_app
 from common.auth import AdminUser, CurrentUser
@@ -40,6 +41,27 @@ async def admin_only(_: AdminUser) -> dict[str, bool]:
 @router.get("/boom")
 def boom() -> None:
     raise RuntimeError("secret internals")
+
+
+class _DriverError(Exception):
+    def __init__(self, *args: object, sqlstate: str | None = None) -> None:
+        super().__init__(*args)
+        self.sqlstate = sqlstate
+
+
+@router.get("/deadlock/{kind}")
+def deadlock(kind: str) -> None:
+    original = (
+        _DriverError(1213, "Deadlock found")
+        if kind == "mysql"
+        else _DriverError("deadlock detected", sqlstate="40P01")
+    )
+    raise OperationalError("UPDATE ...", {}, original)
+
+
+@router.get("/db-down")
+def db_down() -> None:
+    raise OperationalError("SELECT 1", {}, _DriverError("connection refused"))
 
 
 @pytest.fixture
@@ -165,3 +187,16 @@ def test_swagger_authorize_points_at_auth_service(client: TestClient, settings: 
     assert (
         schemes["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == settings.auth_token_url
     )
+
+
+@pytest.mark.parametrize("kind", ["mysql", "postgresql"])
+def test_a_deadlock_victim_is_asked_to_retry(client: TestClient, kind: str) -> None:
+    response = client.get(f"/deadlock/{kind}")
+    assert response.status_code == 503
+    assert response.json() == {"detail": "Database busy; retry the request"}
+    assert response.headers["Retry-After"] == "1"
+
+
+def test_a_lost_database_is_503_unavailable(client: TestClient) -> None:
+    response = client.get("/db-down")
+    assert (response.status_code, response.json()) == (503, {"detail": "Database unavailable"})

@@ -181,25 +181,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_user_likes_user_id_created_at"), table_name="user_likes")
-    op.drop_index(op.f("ix_user_likes_song_id"), table_name="user_likes")
-    op.drop_table("user_likes")
-    op.drop_index(op.f("ix_refresh_tokens_user_id"), table_name="refresh_tokens")
-    op.drop_index(op.f("ix_refresh_tokens_family_id"), table_name="refresh_tokens")
-    op.drop_table("refresh_tokens")
-    op.drop_index(op.f("ix_album_songs_song_id"), table_name="album_songs")
-    op.drop_index(op.f("ix_album_songs_album_id_track_number"), table_name="album_songs")
-    op.drop_table("album_songs")
-    op.drop_table("users")
-    op.drop_index(op.f("ix_songs_title_id"), table_name="songs")
-    op.drop_index(op.f("ix_songs_genre_id"), table_name="songs")
-    op.drop_index(op.f("ix_songs_created_at_id"), table_name="songs")
-    op.drop_index(op.f("ix_songs_artist_id"), table_name="songs")
-    op.drop_table("songs")
-    op.drop_index(op.f("ix_login_failures_throttle_key_created_at"), table_name="login_failures")
-    op.drop_table("login_failures")
-    op.drop_index(op.f("ix_albums_title_id"), table_name="albums")
-    op.drop_index(op.f("ix_albums_genre_id"), table_name="albums")
-    op.drop_index(op.f("ix_albums_created_at_id"), table_name="albums")
-    op.drop_index(op.f("ix_albums_artist_id"), table_name="albums")
-    op.drop_table("albums")
+    # Dropping a table drops its indexes on every backend. Dropping the indexes
+    # first fails on MariaDB/MySQL, which refuses to drop an index a foreign key
+    # still needs (error 1553). Children go before the tables they reference.
+    for table in (
+        "user_likes",
+        "refresh_tokens",
+        "album_songs",
+        "users",
+        "songs",
+        "login_failures",
+        "albums",
+    ):
+        op.drop_table(table)
