@@ -14,7 +14,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help venv run test test-e2e migrate seed bench-catalogue admin lint fmt clean clean-data
+.PHONY: help venv run test test-dbs test-e2e migrate seed bench-catalogue admin lint fmt clean clean-data
 
 help: ## List the targets (this text)
 	@echo "Usage: make <target>"
@@ -41,6 +41,12 @@ run: venv ## Create keys, migrate, then run all four services (HOST, WORKERS fro
 
 test: venv ## Run every test, end-to-end included (extra options: PYTEST_ARGS=...)
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# The URLs live only in this recipe's shell: nothing is left in the caller's
+# environment or written to disk. Needs root or sudo to install/start servers.
+test-dbs: venv ## Start local PostgreSQL + MariaDB (installs them if missing), run every test on them too
+	@# The script prints `export TEST_..._URL=...` lines; `make test` inherits them.
+	@urls="$$(scripts/test_databases.sh)" && eval "$$urls" && $(MAKE) --no-print-directory test
 
 test-e2e: venv ## Run only the end-to-end tests against real service processes
 	$(BIN)/pytest -q -m e2e $(PYTEST_ARGS)
