@@ -6,12 +6,25 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
+from tests.databases import require_server, scratch_database
 from tests.e2e.fleet import Fleet, running_fleet
 
 
-@pytest.fixture(scope="session")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    with running_fleet(tmp_path_factory.mktemp("fleet")) as started:
+@pytest.fixture(scope="session", params=["sqlite", "postgresql", "mariadb"])
+def fleet(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Fleet]:
+    """The four services on each database: SQLite, and every server the run has."""
+    data_dir = tmp_path_factory.mktemp(f"fleet-{request.param}")
+    if request.param == "sqlite":
+        with running_fleet(data_dir) as started:
+            yield started
+        return
+    server = require_server(request.param)
+    with (
+        scratch_database(server, "e2e") as url,
+        running_fleet(data_dir, url.render_as_string(hide_password=False)) as started,
+    ):
         yield started
 
 
