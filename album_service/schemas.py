@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from common.schemas import ApiModel
+from common.schemas import ApiInput, ApiModel
 
 Title = Annotated[str, Field(min_length=1, max_length=100)]
 Artist = Annotated[str, Field(min_length=1, max_length=100)]
@@ -31,10 +31,8 @@ AlbumSort = Literal[
 ]
 
 
-class AlbumCreate(BaseModel):
+class AlbumCreate(ApiInput):
     # id, created_at and updated_at are set by the server; a client's are ignored.
-    model_config = ConfigDict(extra="ignore")
-
     title: Title
     artist: Artist
     genre: Genre
@@ -42,10 +40,8 @@ class AlbumCreate(BaseModel):
     cover_image_url: CoverImageUrl | None = None
 
 
-class AlbumUpdate(BaseModel):
+class AlbumUpdate(ApiInput):
     """A partial update: only the fields sent are changed."""
-
-    model_config = ConfigDict(extra="ignore")
 
     title: Title | None = None
     artist: Artist | None = None
@@ -89,9 +85,7 @@ class TrackOut(ApiModel):
     track_number: int
 
 
-class LinkBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class LinkBody(ApiInput):
     track_number: TrackNumber | None = Field(
         default=None, description="Place on the album; a new link without one goes last"
     )

@@ -8,6 +8,8 @@ from fastapi import Form
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
+from common.schemas import NO_NUL, ApiInput
+
 # Login takes any string as the email: an address that could never be registered just
 # fails with 401 like any other. The caps keep hashing and throttle keys bounded.
 LoginEmail = Annotated[str, Field(max_length=254)]
@@ -17,7 +19,7 @@ RefreshTokenValue = Annotated[str, Field(min_length=1, max_length=256)]
 Role = Literal["user", "admin"]
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(ApiInput):
     email: LoginEmail
     password: LoginPassword
 
@@ -29,7 +31,7 @@ class PasswordForm(OAuth2PasswordRequestForm):
         self,
         *,
         grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
-        username: Annotated[str, Form(max_length=254, description="Your email")],
+        username: Annotated[str, Form(max_length=254, pattern=NO_NUL, description="Your email")],
         password: Annotated[str, Form(max_length=128, json_schema_extra={"format": "password"})],
         scope: Annotated[str, Form()] = "",
         client_id: Annotated[str | None, Form()] = None,
@@ -45,11 +47,11 @@ class PasswordForm(OAuth2PasswordRequestForm):
         )
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(ApiInput):
     refresh_token: RefreshTokenValue
 
 
-class LogoutRequest(BaseModel):
+class LogoutRequest(ApiInput):
     refresh_token: RefreshTokenValue
 
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -65,6 +65,17 @@ class TooManyRequestsError(DomainError):
         self.headers = {"Retry-After": str(max(1, retry_after_seconds))}
 
 
+class InvalidInputError(DomainError):
+    """Input the schema could not rule out (an opaque cursor, say) but the service
+    refuses: a 422 in FastAPI's standard list form, like any validation error."""
+
+    status_code = 422
+
+    def __init__(self, loc: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 class ServiceUnavailableError(DomainError):
     status_code = 503
     detail = "Database unavailable"
@@ -75,6 +86,9 @@ def _error(status_code: int, detail: object, headers: dict[str, str] | None = No
 
 
 async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    if isinstance(exc, InvalidInputError):
+        error = {"type": "value_error", "loc": list(exc.loc), "msg": exc.detail}
+        return _error(422, [error])
     return _error(exc.status_code, exc.detail, exc.headers)
 
 
@@ -84,7 +98,7 @@ async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
 
 def _redact(value: object) -> object:
     if isinstance(value, dict):
-        return {k: "***" if k in SENSITIVE_FIELDS else _redact(v) for k, v in value.items()}
+        return {k: _redact(v) for k, v in value.items() if k not in SENSITIVE_FIELDS}
     if isinstance(value, list):
         return [_redact(item) for item in value]
     return value
@@ -124,6 +138,12 @@ def _is_retryable(exc: DBAPIError) -> bool:
 
 
 async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+    if isinstance(exc, DataError):
+        # A value the API let through but the database refused: still the
+        # client's input, so a 422. Logged: it means validation has a gap.
+        logger.warning("database refused a value: %s", exc.orig)
+        error = {"type": "value_error", "loc": ["request"], "msg": "A value was not accepted"}
+        return _error(422, [error])
     if _is_retryable(exc):
         logger.warning("database conflict, client asked to retry: %s", exc.orig)
         return _error(503, "Database busy; retry the request", {"Retry-After": "1"})

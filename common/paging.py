@@ -11,7 +11,7 @@ from typing import Annotated, Any, Generic, TypeVar
 import orjson
 from fastapi import Query, Request, Response
 
-from common.errors import DomainError
+from common.errors import InvalidInputError
 from database.keyset import After, Sort, sort_value_from_json, sort_value_to_json
 
 MAX_LIMIT = 200
@@ -30,9 +30,9 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-class InvalidCursorError(DomainError):
-    status_code = 422
-    detail = "Invalid cursor"
+class InvalidCursorError(InvalidInputError):
+    def __init__(self) -> None:
+        super().__init__(("query", "cursor"), "Invalid cursor: use the one from a Link header")
 
 
 def encode_cursor(values: dict[str, Any]) -> str:
@@ -61,7 +61,12 @@ def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page")] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")] = 0,
     cursor: Annotated[
-        str | None, Query(max_length=512, description="Opaque cursor from a `Link` header")
+        str | None,
+        Query(
+            max_length=512,
+            pattern=r"^[A-Za-z0-9_-]*$",
+            description="Opaque cursor from a `Link` header",
+        ),
     ] = None,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset, cursor=cursor)

@@ -4,16 +4,46 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path
-from pydantic import BaseModel, ConfigDict
+from fastapi import Path, Query
+from pydantic import BaseModel, ConfigDict, field_validator
 
 # Ids are 64-bit identity columns; anything outside is refused with 422, never a 500.
 MAX_ID = 2**63 - 1
 ResourceId = Annotated[int, Path(ge=1, le=MAX_ID, description="Numeric id")]
 
 
+# Text parameters (query and path) refuse NUL: PostgreSQL cannot store it and
+# no name, title or email needs it, so every database sees the same input.
+NO_NUL = r"^[^\x00]*$"
+
+
+# The catalogue's filters, shared by album_service and song_service.
+SearchFilter = Annotated[
+    str | None,
+    Query(max_length=100, pattern=NO_NUL, description="Title or artist contains (any case)"),
+]
+GenreFilter = Annotated[str | None, Query(max_length=50, pattern=NO_NUL, description="Exact genre")]
+ArtistFilter = Annotated[
+    str | None, Query(max_length=100, pattern=NO_NUL, description="Exact artist")
+]
+
+
 class ApiModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class ApiInput(BaseModel):
+    """Base of every request body: fields the client may not set (id, role,
+    timestamps...) are ignored, and no string may carry a NUL character."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("NUL characters are not accepted")
+        return value
 
 
 class Detail(BaseModel):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from common.schemas import ApiModel
+from common.schemas import ApiInput, ApiModel
 
 Title = Annotated[str, Field(min_length=1, max_length=100)]
 Artist = Annotated[str, Field(min_length=1, max_length=100)]
@@ -26,10 +26,8 @@ SongSort = Literal[
 REQUIRED = ("title", "artist", "genre", "file_url")
 
 
-class SongCreate(BaseModel):
+class SongCreate(ApiInput):
     # id, created_at and updated_at are set by the server; sent values are ignored.
-    model_config = ConfigDict(extra="ignore")
-
     title: Title
     artist: Artist
     genre: Genre
@@ -40,10 +38,8 @@ class SongCreate(BaseModel):
     release_date: ReleaseDate | None = None
 
 
-class SongUpdate(BaseModel):
+class SongUpdate(ApiInput):
     """A partial update: only the fields sent are changed."""
-
-    model_config = ConfigDict(extra="ignore")
 
     title: Title | None = None
     artist: Artist | None = None

@@ -8,14 +8,13 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
     model_validator,
 )
 
-from common.schemas import ApiModel
+from common.schemas import ApiInput, ApiModel
 
 Username = Annotated[
     str,
@@ -29,10 +28,8 @@ Name = Annotated[str, Field(min_length=1, max_length=255)]
 Role = Literal["user", "admin"]
 
 
-class SignUp(BaseModel):
+class SignUp(ApiInput):
     # Unknown fields (role, id, created_at, ...) are ignored: sign-up always makes a user.
-    model_config = ConfigDict(extra="ignore")
-
     username: Username
     email: Email
     password: Password
@@ -40,10 +37,8 @@ class SignUp(BaseModel):
     last_name: Annotated[str, Field(max_length=255)] | None = None
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(ApiInput):
     """A partial update: only the fields sent are changed."""
-
-    model_config = ConfigDict(extra="ignore")
 
     username: Username | None = None
     email: Email | None = None

@@ -11,7 +11,7 @@ from album_service.repos.base import SORTABLE, AlbumQuery
 from album_service.schemas import AlbumCreate, AlbumDeleted, AlbumOut, AlbumSort, AlbumUpdate
 from common.auth import get_principal, require_admin
 from common.paging import PageParams, keyset_cursor, page_params, parse_keyset_cursor, set_next_link
-from common.schemas import ResourceId, error_responses
+from common.schemas import ArtistFilter, GenreFilter, ResourceId, SearchFilter, error_responses
 from database.keyset import Sort
 
 public = APIRouter(prefix="/albums", tags=["albums"])
@@ -40,11 +40,9 @@ def list_albums(
     response: Response,
     albums: AlbumServiceDep,
     page: Annotated[PageParams, Depends(page_params)],
-    q: Annotated[
-        str | None, Query(max_length=100, description="Title or artist contains (any case)")
-    ] = None,
-    genre: Annotated[str | None, Query(max_length=50, description="Exact genre")] = None,
-    artist: Annotated[str | None, Query(max_length=100, description="Exact artist")] = None,
+    q: SearchFilter = None,
+    genre: GenreFilter = None,
+    artist: ArtistFilter = None,
     sort: Annotated[AlbumSort, Query(description="Column, `-` for descending")] = "id",
 ) -> list[AlbumOut]:
     order = Sort.parse(sort)

@@ -86,6 +86,7 @@ def refresh(body: RefreshRequest, auth: AuthServiceDep) -> LoginResponse:
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
+    responses=error_responses(413),
     summary="Revoke one of your refresh tokens",
 )
 def logout(body: LogoutRequest, caller: CurrentUser, auth: AuthServiceDep) -> Response:

@@ -8,7 +8,7 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from common.app import create_service_app
 from common.auth import AdminUser, CurrentUser
@@ -57,6 +57,11 @@ def deadlock(kind: str) -> None:
         else _DriverError("deadlock detected", sqlstate="40P01")
     )
     raise OperationalError("UPDATE ...", {}, original)
+
+
+@router.get("/bad-value")
+def bad_value() -> None:
+    raise DataError("INSERT ...", {}, _DriverError("A string literal cannot contain NUL"))
 
 
 @router.get("/db-down")
@@ -200,3 +205,9 @@ def test_a_deadlock_victim_is_asked_to_retry(client: TestClient, kind: str) -> N
 def test_a_lost_database_is_503_unavailable(client: TestClient) -> None:
     response = client.get("/db-down")
     assert (response.status_code, response.json()) == (503, {"detail": "Database unavailable"})
+
+
+def test_a_value_the_database_refuses_is_422_not_500(client: TestClient) -> None:
+    response = client.get("/bad-value")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"] == "A value was not accepted"

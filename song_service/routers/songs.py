@@ -8,7 +8,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from common.auth import AdminUser, CurrentUser, OptionalUser, get_principal
 from common.paging import PageParams, page_params, set_next_link
-from common.schemas import MAX_ID, ResourceId, error_responses
+from common.schemas import (
+    MAX_ID,
+    ArtistFilter,
+    GenreFilter,
+    ResourceId,
+    SearchFilter,
+    error_responses,
+)
 from song_service.dependencies import SongServiceDep
 from song_service.schemas import (
     LikedSongOut,
@@ -42,9 +49,9 @@ def list_songs(
     songs: SongServiceDep,
     caller: OptionalUser,
     page: Paging,
-    q: Annotated[str | None, Query(max_length=100, description="Title or artist contains")] = None,
-    genre: Annotated[str | None, Query(max_length=50)] = None,
-    artist: Annotated[str | None, Query(max_length=100)] = None,
+    q: SearchFilter = None,
+    genre: GenreFilter = None,
+    artist: ArtistFilter = None,
     album_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     sort: SongSort = "id",
 ) -> list[SongOut]:

@@ -15,7 +15,7 @@ from common.paging import (
     page_params,
     set_next_link,
 )
-from common.schemas import ResourceId, error_responses
+from common.schemas import NO_NUL, ResourceId, error_responses
 from user_service.dependencies import UserServiceDep
 from user_service.schemas import PrivateProfile, PublicProfile, SignUp, UserDeleted, UserUpdate
 
@@ -72,7 +72,7 @@ def me(caller: CurrentUser, users: UserServiceDep) -> PrivateProfile:
     summary="Find a user by email (admin)",
 )
 def get_by_email(
-    email: Annotated[str, Path(max_length=254)], _: AdminUser, users: UserServiceDep
+    email: Annotated[str, Path(max_length=254, pattern=NO_NUL)], _: AdminUser, users: UserServiceDep
 ) -> PrivateProfile:
     return PrivateProfile.model_validate(users.get_by_email(email))
 
