@@ -1,0 +1,115 @@
+"""The four services in-process on one migrated SQLite database, seeded with an
+admin, a plain user and a small catalogue, for the attack suites."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+
+from album_service.main import create_app as create_album_app
+from auth_service.main import create_app as create_auth_app
+from common.passwords import PasswordHasher
+from common.settings import Settings
+from database import Database
+from database.models import Album, AlbumSong, Song, User
+from database.types import utcnow
+from song_service.main import create_app as create_song_app
+from tests.attack.walk import assert_no_secrets
+from user_service.main import create_app as create_user_app
+
+FACTORIES: dict[str, Callable[[Settings, Database], FastAPI]] = {
+    "auth": create_auth_app,
+    "album": create_album_app,
+    "song": create_song_app,
+    "user": create_user_app,
+}
+PASSWORD = "attack-suite-password"
+
+
+class WalkingClient(TestClient):
+    """A TestClient that checks every JSON body it receives for secrets, so no
+    suite can see a password or hash go by unnoticed."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        response = super().request(*args, **kwargs)
+        # The OpenAPI document describes password fields; it carries no data.
+        describes_api = str(args[1]).endswith("/openapi.json")
+        is_json = response.headers.get("content-type", "").startswith("application/json")
+        if is_json and not describes_api:
+            assert_no_secrets(response.json(), f"{args[0]} {args[1]}")
+        return response
+
+
+@dataclass(frozen=True)
+class World:
+    admin_id: int
+    user_id: int
+    other_id: int
+    album_id: int
+    song_id: int
+
+
+def seed_world(database: Database, hasher: PasswordHasher) -> World:
+    now = utcnow()
+    password_hash = hasher.hash(PASSWORD)
+    with database.transaction() as session:
+        ids = []
+        for name, role in (("admin", "admin"), ("user", "user"), ("other", "user")):
+            result = session.execute(insert(User).values(
+                username=name, email=f"{name}@example.com", password_hash=password_hash,
+                first_name=name.title(), role=role, created_at=now, updated_at=now,
+            ))  # fmt: skip
+            ids.append(result.inserted_primary_key[0])
+        album_id = session.execute(insert(Album).values(
+            title="Seed Album", artist="Seed", genre="rock", created_at=now, updated_at=now,
+        )).inserted_primary_key[0]  # fmt: skip
+        song_id = session.execute(insert(Song).values(
+            title="Seed Song", artist="Seed", genre="rock", file_url="/seed.mp3",
+            created_at=now, updated_at=now,
+        )).inserted_primary_key[0]  # fmt: skip
+        session.execute(
+            insert(AlbumSong).values(album_id=album_id, song_id=song_id, track_number=1)
+        )
+    return World(ids[0], ids[1], ids[2], album_id, song_id)
+
+
+@pytest.fixture
+def attack_settings(settings: Settings) -> Settings:
+    # Throttling is exercised by its own tests; the suites must not trip it.
+    return settings.model_copy(
+        update={"login_max_failures_per_account": 10_000, "login_max_failures_per_address": 10_000}
+    )
+
+
+@pytest.fixture
+def world(database: Database, fast_hasher: PasswordHasher) -> World:
+    return seed_world(database, fast_hasher)
+
+
+@pytest.fixture
+def apps(attack_settings: Settings, database: Database) -> dict[str, FastAPI]:
+    return {name: factory(attack_settings, database) for name, factory in FACTORIES.items()}
+
+
+@pytest.fixture
+def clients(
+    apps: dict[str, FastAPI], fast_hasher: PasswordHasher, world: World
+) -> Iterator[dict[str, TestClient]]:
+    """Started apps (lifespans run), with the fast hasher in place of cost 12."""
+    started: dict[str, TestClient] = {}
+    try:
+        for name, app in apps.items():
+            client = WalkingClient(app, raise_server_exceptions=False)
+            client.__enter__()
+            app.state.hasher = fast_hasher  # after start-up, which built the cost-12 one
+            started[name] = client
+        yield started
+    finally:
+        for client in started.values():
+            client.__exit__(None, None, None)
