@@ -1,24 +1,39 @@
-# One image for all four services; docker-compose.yml picks the service with `command:`.
-FROM python:3.12-slim
+# syntax=docker/dockerfile:1
+# One Dockerfile, one target per service:
+#   docker build --target song_service -t musicplayer-song .
+# `runtime` (no CMD) runs the one-shot jobs: keys and migrations.
 
+# --- build: dependencies into a virtualenv that the runtime stage copies whole ---
+FROM python:3.11-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+# Only the runtime requirements: test and lint tools never reach an image.
+COPY requirements.txt /tmp/requirements.txt
+RUN /opt/venv/bin/pip install -r /tmp/requirements.txt
+
+# --- runtime: code, ODBC, no build tools, no tests (.dockerignore), non-root ---
+FROM python:3.11-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DATA_DIR=/data
+    PATH=/opt/venv/bin:$PATH
 
-WORKDIR /app
+# pyodbc needs the unixODBC driver manager and a SQL Server driver: FreeTDS from
+# Debian (no EULA). For Microsoft's msodbcsql18 instead, see README "Docker".
+# tdsodbc registers FreeTDS with unixODBC only when its debconf answer says so.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends unixodbc tdsodbc \
+    && rm -rf /var/lib/apt/lists/* \
+    && (odbcinst -q -d -n FreeTDS >/dev/null || odbcinst -i -d -f /usr/share/tdsodbc/odbcinst.ini)
 
-# Dependencies before code, so a code change does not re-run pip.
-# SQL Server needs Microsoft's ODBC driver on top; that comes with the full compose setup.
-COPY requirements.txt ./
-RUN pip install -r requirements.txt
-
-# A fixed non-root uid; /data is created here so a fresh named volume inherits its owner.
+# A fixed uid, so volumes can be prepared for it. The key folders exist here so a
+# fresh named volume mounted on them inherits this owner (and 0700 for the private one).
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin musicplayer \
-    && mkdir /data \
-    && chown musicplayer:musicplayer /data
+    && mkdir -p /keys/private /keys/public \
+    && chown musicplayer:musicplayer /keys/private /keys/public \
+    && chmod 0700 /keys/private
 
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
 COPY common ./common
 COPY database ./database
 COPY auth_service ./auth_service
@@ -27,4 +42,32 @@ COPY song_service ./song_service
 COPY user_service ./user_service
 
 USER musicplayer
-EXPOSE 8000 8001 8002 8003
+
+# --- one target per service: its port, healthcheck and command ---
+# The services sit behind the gateway: --proxy-headers with every address trusted
+# takes the client address from X-Forwarded-For (the login throttle counts per
+# address) and the scheme from X-Forwarded-Proto (Link headers). That is safe only
+# because no service port is published; the gateway overwrites both headers.
+FROM runtime AS auth_service
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=2)"]
+CMD ["uvicorn", "--factory", "auth_service.main:create_app", "--host", "0.0.0.0", "--port", "8000", "--no-server-header", "--no-access-log", "--proxy-headers", "--forwarded-allow-ips=*"]
+
+FROM runtime AS album_service
+EXPOSE 8001
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8001/health/ready', timeout=2)"]
+CMD ["uvicorn", "--factory", "album_service.main:create_app", "--host", "0.0.0.0", "--port", "8001", "--no-server-header", "--no-access-log", "--proxy-headers", "--forwarded-allow-ips=*"]
+
+FROM runtime AS song_service
+EXPOSE 8002
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8002/health/ready', timeout=2)"]
+CMD ["uvicorn", "--factory", "song_service.main:create_app", "--host", "0.0.0.0", "--port", "8002", "--no-server-header", "--no-access-log", "--proxy-headers", "--forwarded-allow-ips=*"]
+
+FROM runtime AS user_service
+EXPOSE 8003
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8003/health/ready', timeout=2)"]
+CMD ["uvicorn", "--factory", "user_service.main:create_app", "--host", "0.0.0.0", "--port", "8003", "--no-server-header", "--no-access-log", "--proxy-headers", "--forwarded-allow-ips=*"]

@@ -13,8 +13,12 @@ STAMP := $(VENV)/.requirements-installed
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# Compose v2 (`docker compose`); COMPOSE=docker-compose for Debian's v1. Both read
+# .env, so COMPOSE_FILE there switches every target below to PostgreSQL.
+COMPOSE ?= docker compose
 
-.PHONY: help venv run test test-dbs test-e2e migrate seed bench-catalogue admin lint fmt clean clean-data
+.PHONY: help venv run test test-dbs test-e2e fuzz migrate seed bench-catalogue admin lint fmt clean clean-data \
+	up down logs ps health scale env-file
 
 help: ## List the targets (this text)
 	@echo "Usage: make <target>"
@@ -51,6 +55,9 @@ test-dbs: venv ## Start local PostgreSQL + MariaDB (installs them if missing), r
 test-e2e: venv ## Run only the end-to-end tests against real service processes
 	$(BIN)/pytest -q -m e2e $(PYTEST_ARGS)
 
+fuzz: venv ## Run only the fuzz tests, longer (FUZZ_EXAMPLES=500 by default)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(BIN)/pytest -q -m fuzz $(PYTEST_ARGS)
+
 migrate: venv ## Bring the database schema to the newest migration
 	$(BIN)/python -m database migrate
 
@@ -77,3 +84,31 @@ clean: ## Remove caches (keeps .venv and data/)
 
 clean-data: ## Delete data/: the SQLite database AND the signing keys
 	rm -rf data
+
+# --- docker compose: SQL Server (or PostgreSQL, see .env.example) behind a gateway on :8080 ---
+
+env-file:
+	@test -f .env || { echo "No .env: cp .env.example .env, then set DB_PASSWORD and ADMIN_PASSWORD" >&2; exit 1; }
+
+up: env-file ## Build the images and start the stack in the background (gateway on :8080)
+	$(COMPOSE) up --build -d
+	@echo "Starting; 'make health' shows when every container is healthy, then http://localhost:8080/docs/auth/"
+
+down: ## Stop and remove the containers (volumes stay: data and keys survive)
+	$(COMPOSE) down
+
+logs: ## Follow the logs of every container (SERVICE=song_service for one)
+	$(COMPOSE) logs -f --tail=100 $(SERVICE)
+
+ps: ## List the containers and their state
+	$(COMPOSE) ps
+
+health: ## Healthcheck status of every container
+	@ids="$$($(COMPOSE) ps -q)"; test -n "$$ids" || { echo "nothing running (make up)"; exit 1; }; \
+	docker inspect --format '{{.Name}}: {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}} (exit {{.State.ExitCode}}){{end}}' $$ids
+
+scale: ## Run N replicas of a service: make scale SERVICE=song_service N=3
+	@test -n "$(SERVICE)" -a -n "$(N)" || { echo "usage: make scale SERVICE=song_service N=3" >&2; exit 2; }
+	$(COMPOSE) up -d --no-deps --no-recreate --scale $(SERVICE)=$(N) $(SERVICE)
+	@# nginx resolves service names when it loads its config; reload to see the replicas.
+	$(COMPOSE) exec gateway nginx -c /etc/nginx/musicplayer/nginx.conf -g 'pid /tmp/nginx.pid;' -s reload

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from common import health
 from common.auth import VerifierProvider
 from common.errors import install_error_handlers
+from common.forwarded import ForwardedPrefixMiddleware
 from common.logging import configure_logging
 from common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from common.settings import Settings
@@ -72,6 +73,7 @@ def create_service_app(
         max_age=600,
     )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(ForwardedPrefixMiddleware)  # docs behind the gateway's prefix
     _point_swagger_at_auth(app, settings.auth_token_url)
     return app
 

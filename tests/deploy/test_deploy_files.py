@@ -1,0 +1,204 @@
+"""The container setup checked without a Docker engine: compose accepts the files,
+the Dockerfile copies what exists and runs what imports, and ports, healthchecks
+and routes agree between the Dockerfile, docker-compose.yml and the gateway."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from starlette.routing import Route
+
+from common.settings import Settings
+from tests.deploy.compose import (
+    APP_SERVICES,
+    COMPOSE_FILE,
+    DOCKERFILE,
+    ENV_EXAMPLE,
+    GATEWAY_CONF,
+    POSTGRES_OVERRIDE,
+    REPO_ROOT,
+    compose_config,
+    dockerfile_stages,
+    exec_form,
+    gateway_locations,
+    gateway_upstreams,
+    healthcheck_argv,
+    load_compose,
+    mounts,
+    option,
+    read_env_file,
+    service_command,
+    service_environment,
+    stage_setting,
+    write_project,
+)
+
+VARIANTS = {"sqlserver": [COMPOSE_FILE], "postgres": [COMPOSE_FILE, POSTGRES_OVERRIDE]}
+
+
+@pytest.fixture(scope="module")
+def project() -> dict:
+    return load_compose([COMPOSE_FILE], read_env_file(ENV_EXAMPLE))["services"]
+
+
+@pytest.fixture(scope="module")
+def stages() -> dict:
+    return dockerfile_stages()
+
+
+@pytest.fixture(scope="module")
+def gateway() -> str:
+    return GATEWAY_CONF.read_text()
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_docker_compose_accepts_the_files(variant: str, tmp_path: Path) -> None:
+    write_project(tmp_path)
+    done = compose_config(tmp_path, VARIANTS[variant], "-q")
+    assert done.returncode == 0, done.stderr
+
+
+def test_our_reading_of_compose_matches_docker_compose(tmp_path: Path) -> None:
+    """The smoke test builds processes from load_compose; it must see what compose sees."""
+    env = write_project(tmp_path)
+    for files in VARIANTS.values():
+        done = compose_config(tmp_path, files)
+        assert done.returncode == 0, done.stderr
+        theirs = yaml.safe_load(done.stdout)["services"]
+        ours = load_compose(files, env)["services"]
+        for name in ("keys", "migrate", *APP_SERVICES):
+            assert theirs[name]["environment"] == service_environment(ours[name], tmp_path)
+
+
+def test_postgres_variant_runs_without_sql_server() -> None:
+    services = load_compose(VARIANTS["postgres"], read_env_file(ENV_EXAMPLE))["services"]
+    assert services["sqlserver"]["profiles"] == ["sqlserver"]  # off unless asked for
+    for name in ("migrate", *APP_SERVICES):
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgresql+psycopg://")
+        # migrate waits for the server itself: a depends_on on a switched-off
+        # service would make compose refuse the whole project.
+        assert "sqlserver" not in services[name].get("depends_on", {})
+
+
+def test_every_copy_source_exists(stages: dict) -> None:
+    for stage in stages.values():
+        for keyword, args in stage.instructions:
+            if keyword == "COPY" and "--from=" not in args:
+                *sources, _ = args.split()
+                for source in sources:
+                    assert (REPO_ROOT / source).exists(), f"COPY {source}: no such path"
+
+
+def test_images_leave_out_tests_secrets_and_dev_tools(stages: dict) -> None:
+    ignored = (REPO_ROOT / ".dockerignore").read_text().split()
+    for pattern in (".env", ".venv", "data", "**/tests", "tests"):
+        assert pattern in ignored
+    copies = [a for s in stages.values() for k, a in s.instructions if k == "COPY"]
+    assert not any("requirements-dev" in args for args in copies)
+    assert stage_setting(stages, "runtime", "USER") == "musicplayer"
+
+
+def test_one_shot_commands_run_modules_that_exist(project: dict, stages: dict) -> None:
+    for name in ("keys", "migrate"):
+        argv = service_command(project[name], stages)
+        assert argv[:2] == ["python", "-m"], argv
+        assert importlib.util.find_spec(argv[2]) is not None, argv
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_service_command_port_healthcheck_and_gateway_agree(
+    name: str, project: dict, stages: dict, gateway: str
+) -> None:
+    service = project[name]
+    target = service["build"]["target"]
+    argv = service_command(service, stages)
+    assert argv[0] == "uvicorn" and "--factory" in argv
+    module, factory = argv[argv.index("--factory") + 1].split(":")
+    assert factory == "create_app" and callable(getattr(importlib.import_module(module), factory))
+
+    port = int(option(argv, "--port") or 0)
+    assert stage_setting(stages, target, "EXPOSE") == str(port)
+    assert option(argv, "--host") == "0.0.0.0"  # noqa: S104 - comparing, not binding
+    # Behind the gateway: client address and scheme come from its headers.
+    assert "--proxy-headers" in argv and option(argv, "--forwarded-allow-ips") == "*"
+
+    check = " ".join(healthcheck_argv(stages, target))
+    url = urlsplit(re.search(r"http://[^'\"\s]+", check).group(0))  # type: ignore[union-attr]
+    assert url.port == port and url.path == "/health/ready"
+    assert gateway_upstreams(gateway)[name] == (name, port)
+    # The services are reached through the gateway only.
+    assert "ports" not in service
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_gateway_routes_every_endpoint_to_its_service(name: str, gateway: str) -> None:
+    app = importlib.import_module(f"{name}.main").create_app(Settings(_env_file=None))
+    locations = gateway_locations(gateway)
+    for route in app.routes:
+        if not isinstance(route, Route) or route.path.startswith(("/health", "/docs", "/redoc")):
+            continue
+        if route.path in ("/openapi.json",):
+            continue
+        owner = [loc for loc in locations if route.path.startswith(loc)]
+        assert owner, f"{route.path} of {name} is not routed by the gateway"
+        assert locations[max(owner, key=len)] == name, route.path
+    docs = [loc for loc, upstream in locations.items() if loc.startswith("/docs/")]
+    assert [loc for loc in docs if locations[loc] == name], f"no docs prefix for {name}"
+
+
+def test_gateway_port_and_healthcheck_match_compose(project: dict, gateway: str) -> None:
+    gateway_service = project["gateway"]
+    assert re.search(r"listen\s+8080;", gateway)
+    assert [p.split(":")[-1] for p in gateway_service["ports"]] == ["8080"]
+    health = next(a for a in gateway_service["healthcheck"]["test"] if a.startswith("http"))
+    assert urlsplit(health).port == 8080
+    assert f"location = {urlsplit(health).path} " in gateway
+    config_mount = next(m for m in mounts(gateway_service) if m.source == "./gateway")
+    conf_path = option(gateway_service["command"], "-c")
+    assert conf_path == f"{config_mount.target}/nginx.conf"
+
+
+def test_private_key_is_mounted_only_where_it_is_needed(project: dict) -> None:
+    holders = {
+        name: mount
+        for name, service in project.items()
+        for mount in mounts(service)
+        if mount.source == "jwt-private"
+    }
+    assert set(holders) == {"keys", "auth_service"}
+    assert holders["auth_service"].read_only and not holders["keys"].read_only
+    for name in APP_SERVICES:
+        public = [m for m in mounts(project[name]) if m.source == "jwt-public"]
+        assert public and public[0].read_only
+        assert project[name]["depends_on"]["keys"]["condition"] == "service_completed_successfully"
+        assert (
+            project[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        )
+        assert project[name]["restart"] == "unless-stopped"
+
+
+def test_env_example_documents_every_variable() -> None:
+    """Every setting and every ${VAR} the compose files use, each with a comment above it."""
+    lines = ENV_EXAMPLE.read_text().splitlines()
+    compose_text = COMPOSE_FILE.read_text() + POSTGRES_OVERRIDE.read_text()
+    wanted = {name.upper() for name in Settings.model_fields}
+    wanted |= set(re.findall(r"\$\{(\w+)", compose_text))
+    for name in sorted(wanted):
+        at = [i for i, line in enumerate(lines) if re.match(rf"#?\s?{name}=", line)]
+        assert at, f".env.example does not mention {name}"
+        assert lines[at[0] - 1].startswith("#"), f"{name} has no comment saying what it is for"
+
+
+def test_dockerfile_healthcheck_uses_only_the_standard_library(stages: dict) -> None:
+    # Slim images have no curl or wget; the check must run with python alone.
+    for name in APP_SERVICES:
+        argv = healthcheck_argv(stages, name)
+        assert argv[:2] == ["python", "-c"] and "urllib.request" in argv[2]
+    assert exec_form('CMD ["a", "b"]') == ["a", "b"]
+    assert DOCKERFILE.read_text().count("FROM python:3.11-slim") == 2

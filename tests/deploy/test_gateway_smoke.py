@@ -1,0 +1,261 @@
+"""docker-compose.yml run without Docker: each compose service's own command and
+environment as a local process (service hostnames -> 127.0.0.1, volumes -> temporary
+folders, SQL Server -> a SQLite file), Debian's nginx with gateway/nginx.conf in
+front, and a browser's session driven through the gateway's port only. Ports are
+moved to free ones (a developer's `make run` may hold 8000-8003), so host names
+and port numbers are all that differ from the containers."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.databases import missing
+from tests.deploy.compose import (
+    APP_SERVICES,
+    COMPOSE_FILE,
+    GATEWAY_CONF,
+    dockerfile_stages,
+    load_compose,
+    mounts,
+    option,
+    service_command,
+    service_environment,
+    write_project,
+)
+from tests.e2e.fleet import (
+    REPO_ROOT,
+    SETTINGS_VARIABLES,
+    Fleet,
+    free_ports,
+    stop,
+    wait_until_ready,
+)
+
+pytestmark = pytest.mark.e2e
+
+FRONTEND = "http://frontend.test:5173"
+DOCS = {"auth": "auth_service", "albums": "album_service", "songs": "song_service"}
+DOCS["users"] = "user_service"
+Ports = dict[str, tuple[int, int]]
+
+
+def localise(env: dict[str, str], service: dict[str, Any], ports: Ports, tmp: Path) -> dict:
+    """What compose's network and volumes provide, on this machine."""
+    local = {}
+    for key, value in env.items():
+        for name, (port, local_port) in ports.items():  # //user_service:8003 -> //127.0.0.1:N
+            value = value.replace(f"//{name}:{port}", f"//127.0.0.1:{local_port}")
+        for mount in mounts(service):
+            value = value.replace(mount.target, str(tmp / "volumes" / mount.source))
+        local[key] = value
+    # SQL Server cannot run here; DATABASE_URL wins over DB_HOST & co.
+    local["DATABASE_URL"] = f"sqlite:///{tmp / 'musicplayer.db'}"
+    return local
+
+
+def process_argv(argv: list[str]) -> list[str]:
+    """The image's `python` and `uvicorn` are this interpreter's."""
+    if argv[0] == "python":
+        return [sys.executable, *argv[1:]]
+    if argv[0] == "uvicorn":
+        return [sys.executable, "-m", "uvicorn", *argv[1:]]
+    return argv
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    nginx = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if nginx is None:
+        missing("nginx is not installed: apt-get install nginx")
+
+    tmp = tmp_path_factory.mktemp("compose")
+    env_values = write_project(tmp, CORS_ORIGINS=FRONTEND, LOG_LEVEL="INFO")
+    services = load_compose([COMPOSE_FILE], env_values)["services"]
+    stages = dockerfile_stages()
+    # service -> (its port in compose, the free local port standing in for it)
+    ports: Ports = {
+        name: (int(option(service_command(services[name], stages), "--port") or 0), free)
+        for name, free in zip(APP_SERVICES, free_ports(len(APP_SERVICES)), strict=True)
+    }
+    base_env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    base_env.update(PYTHONPATH=str(REPO_ROOT), PYTHONUNBUFFERED="1")
+
+    def environment(name: str) -> dict[str, str]:
+        compose_env = service_environment(services[name], tmp)
+        return {**base_env, **localise(compose_env, services[name], ports, tmp)}
+
+    for name in ("keys", "migrate"):  # the one-shot jobs, in order
+        for mount in mounts(services[name]):
+            (tmp / "volumes" / mount.source).mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            process_argv(service_command(services[name], stages)),
+            cwd=tmp,
+            env=environment(name),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, f"{name}: {done.stdout}\n{done.stderr}"
+
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    fleet = Fleet(urls={})
+    try:
+        for name in APP_SERVICES:
+            local_port = ports[name][1]
+            argv = service_command(services[name], stages)
+            argv[argv.index("--port") + 1] = str(local_port)
+            fleet.urls[name] = f"http://127.0.0.1:{local_port}"
+            fleet.logs[name] = tmp / f"{name}.log"
+            with fleet.logs[name].open("wb") as log:
+                processes[name] = subprocess.Popen(
+                    process_argv(argv),
+                    cwd=tmp,
+                    env=environment(name),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+        wait_until_ready(fleet, processes)
+
+        # The gateway: the same config with only the upstream hosts changed, at the
+        # path compose mounts it, started with compose's own arguments.
+        gateway = services["gateway"]
+        conf_dir = tmp / "gateway"
+        conf_dir.mkdir()
+        gateway_port = free_ports(1)[0]
+        conf = re.sub(
+            r"server\s+(\w+):(\d+);",
+            lambda m: f"server 127.0.0.1:{ports[m.group(1)][1]};",
+            GATEWAY_CONF.read_text(),
+        )
+        conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{gateway_port};")
+        (conf_dir / "nginx.conf").write_text(conf)
+        conf_mount = next(m for m in mounts(gateway) if m.source == "./gateway")
+        pid_file = "/tmp/nginx.pid"  # noqa: S108 - the container's path, replaced here
+        nginx_args = [
+            arg.replace(conf_mount.target, str(conf_dir)).replace(pid_file, str(tmp / "pid"))
+            for arg in gateway["command"][1:]
+        ]
+        fleet.logs["gateway"] = tmp / "gateway.log"
+        with fleet.logs["gateway"].open("wb") as log:
+            # -p: nginx's prefix is the temporary folder; -e: early errors to the log.
+            processes["gateway"] = subprocess.Popen(
+                [nginx, "-p", str(tmp), "-e", "stderr", *nginx_args],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        fleet.urls["gateway"] = f"http://127.0.0.1:{gateway_port}"
+        wait_until_ready(fleet, {"gateway": processes["gateway"]}, "/health")
+        yield {**env_values, "GATEWAY": fleet.urls["gateway"]}
+    finally:
+        stop(processes)
+
+
+@pytest.fixture(scope="module")
+def http(stack: dict[str, str]) -> Iterator[httpx.Client]:
+    # The gateway's port only: every request below goes through nginx.
+    with httpx.Client(base_url=stack["GATEWAY"], timeout=20, trust_env=False) as client:
+        yield client
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, f"{response.request.url}: {response.text}"
+    return response.json()
+
+
+def login(http: httpx.Client, email: str, password: str) -> dict[str, str]:
+    body = ok(http.post("/auth/login", json={"email": email, "password": password}))
+    return {"Authorization": f"Bearer {body['auth_token']}"}
+
+
+def test_a_browser_signs_up_logs_in_browses_and_likes(
+    stack: dict[str, str], http: httpx.Client
+) -> None:
+    # The preflight a browser sends before a JSON sign-up from the frontend's origin.
+    preflight = http.options(
+        "/users",
+        headers={
+            "Origin": FRONTEND,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,authorization",
+        },
+    )
+    assert preflight.status_code == 200, preflight.text
+    assert preflight.headers["access-control-allow-origin"] == FRONTEND
+    allowed = preflight.headers["access-control-allow-headers"].lower()
+    assert "content-type" in allowed and "authorization" in allowed
+
+    unique = uuid.uuid4().hex[:8]
+    email, password = f"fan.{unique}@example.com", f"pw-{unique}-long"
+    signed_up = http.post(
+        "/users",
+        json={"username": f"fan_{unique}", "email": email, "password": password, "first_name": "F"},
+        headers={"Origin": FRONTEND},
+    )
+    ok(signed_up, 201)
+    assert signed_up.headers["access-control-allow-origin"] == FRONTEND
+    user = login(http, email, password)
+    assert ok(http.get("/users/me", headers=user))["email"] == email
+
+    admin = login(http, stack["ADMIN_EMAIL"], stack["ADMIN_PASSWORD"])
+    genre = f"smoke-{unique}"
+    song = {"artist": "Gateway", "genre": genre, "file_url": "/audio/smoke.mp3"}
+    songs = [
+        ok(http.post("/songs", json={**song, "title": f"Song {n}"}, headers=admin), 201)
+        for n in range(2)
+    ]
+    ok(
+        http.post(
+            "/albums", json={"title": "A", "artist": "Gateway", "genre": genre}, headers=admin
+        ),
+        201,
+    )
+
+    page = http.get("/songs", params={"genre": genre, "limit": 1})
+    assert [song["id"] for song in ok(page)] == [songs[0]["id"]]
+    # nginx passes the Host on, so the next page is linked on the gateway's origin.
+    assert page.headers["link"].startswith(f"<{stack['GATEWAY']}/songs?")
+
+    liked = ok(http.post(f"/songs/{songs[1]['id']}/like", headers=user))
+    assert liked["liked"] is True and liked["like_count"] == 1
+    assert ok(http.get(f"/songs/{songs[1]['id']}", headers=user))["liked_by_me"] is True
+    assert ok(http.get("/.well-known/jwks.json"))["keys"]
+
+
+@pytest.mark.parametrize("prefix", sorted(DOCS))
+def test_each_service_docs_work_under_their_prefix(
+    prefix: str, stack: dict[str, str], http: httpx.Client
+) -> None:
+    page = http.get(f"/docs/{prefix}", follow_redirects=True)
+    assert page.status_code == 200 and page.url.path == f"/docs/{prefix}/docs"
+    assert f"'/docs/{prefix}/openapi.json'" in page.text
+
+    schema = ok(http.get(f"/docs/{prefix}/openapi.json"))
+    # "Try it out" calls the server listed here, i.e. through the same prefix.
+    assert schema["servers"] == [{"url": f"/docs/{prefix}"}]
+    assert any(path.startswith(f"/{prefix}") or prefix == "auth" for path in schema["paths"])
+    assert ok(http.get(f"/docs/{prefix}/health"))["service"] == DOCS[prefix]
+    for scheme in schema.get("components", {}).get("securitySchemes", {}).values():
+        token_url = scheme["flows"]["password"]["tokenUrl"]
+        assert token_url == f"{stack['PUBLIC_URL']}/auth/token"
+
+
+def test_a_forged_prefix_header_is_dropped(stack: dict[str, str], http: httpx.Client) -> None:
+    """The gateway sets X-Forwarded-Prefix itself, whatever the client sent."""
+    schema = ok(http.get("/docs/songs/openapi.json", headers={"X-Forwarded-Prefix": "/evil"}))
+    assert schema["servers"] == [{"url": "/docs/songs"}]
