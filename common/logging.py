@@ -20,7 +20,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
         logging.Formatter(
-            f"%(asctime)s %(levelname)s {service}[%(process)d] [%(request_id)s] %(name)s: %(message)s"
+            f"%(asctime)s %(levelname)s {service}[%(process)d] [%(request_id)s] "
+            "%(name)s: %(message)s"
         )
     )
     root = logging.getLogger()
