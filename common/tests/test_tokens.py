@@ -152,3 +152,29 @@ def test_hs256_mode_verifies_only_hs256(make_token) -> None:
         verifier.verify(make_token(3))  # RS256 token in an HS256 deployment
     with pytest.raises(UnauthorizedError):
         verifier.verify(jwt.encode(claims, secret, algorithm="HS512"))
+
+
+def test_a_remembered_token_still_expires(verifier: TokenVerifier, make_token, monkeypatch) -> None:
+    token = make_token(3, exp=int(time.time()) + 30)
+    first = verifier.verify(token)
+    assert verifier.verify(token) is first  # remembered, not re-verified
+    full_checks = []
+
+    def full_check(token: str, token_type: str) -> None:
+        full_checks.append(token)
+        raise UnauthorizedError("Token expired")
+
+    monkeypatch.setattr(verifier, "_verify", full_check)
+    monkeypatch.setattr(time, "time", lambda: first.expires_at + 60)
+    with pytest.raises(UnauthorizedError):
+        verifier.verify(token)
+    assert full_checks == [token]  # past its expiry the cache no longer answers
+
+
+def test_the_cache_is_bounded(verifier: TokenVerifier, make_token, monkeypatch) -> None:
+    monkeypatch.setattr(TokenVerifier, "CACHE_SIZE", 3)
+    tokens = [make_token(i + 1) for i in range(5)]
+    for token in tokens:
+        verifier.verify(token)
+    assert len(verifier._verified) == 3
+    assert all(verifier.verify(t).user_id == i + 1 for i, t in enumerate(tokens))

@@ -51,6 +51,16 @@ class SongQuery:
 
 
 @dataclass(frozen=True)
+class SongView:
+    """A song as the API shows it: with its like count and, for a known viewer,
+    whether they like it (None without one)."""
+
+    song: SongRecord
+    like_count: int
+    liked_by_me: bool | None
+
+
+@dataclass(frozen=True)
 class LikedSong:
     song: SongRecord
     liked_at: datetime
@@ -73,6 +83,14 @@ class SongRepository(Protocol):
 
     def list(self, query: SongQuery) -> list[SongRecord]:
         """Songs matching the filters, in (sort column, id) order, after `query.after`."""
+        ...
+
+    def get_view(self, song_id: int, viewer_id: int | None) -> SongView | None:
+        """The song with its like state, read in one go."""
+        ...
+
+    def list_views(self, query: SongQuery, viewer_id: int | None) -> list[SongView]:
+        """`list`, each song with its like state, read in one go."""
         ...
 
     def update(self, song_id: int, changes: dict[str, Any]) -> SongRecord | None: ...

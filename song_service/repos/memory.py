@@ -16,6 +16,7 @@ from song_service.repos.base import (
     SongNotFoundError,
     SongQuery,
     SongRecord,
+    SongView,
 )
 
 OPTIONAL_COLUMNS = dict.fromkeys(("duration", "description", "cover_image_url", "release_date"))
@@ -37,6 +38,19 @@ class InMemorySongRepository:
             rows = [row for row in self._db.songs.values() if self._matches(row, query)]
             page = memory_page(rows, query.sort, query.after, query.offset, query.limit)
             return [SongRecord(**row) for row in page]
+
+    def get_view(self, song_id: int, viewer_id: int | None) -> SongView | None:
+        song = self.get(song_id)
+        return self._view(song, viewer_id) if song else None
+
+    def list_views(self, query: SongQuery, viewer_id: int | None) -> list[SongView]:
+        with self._db.lock:
+            return [self._view(song, viewer_id) for song in self.list(query)]
+
+    def _view(self, song: SongRecord, viewer_id: int | None) -> SongView:
+        likers = [user for (user, liked) in self._db.user_likes if liked == song.id]
+        mine = None if viewer_id is None else viewer_id in likers
+        return SongView(song, len(likers), mine)
 
     def update(self, song_id: int, changes: dict[str, Any]) -> SongRecord | None:
         with self._db.lock:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, insert, select, update
+from sqlalchemy import Select, and_, delete, exists, func, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from song_service.repos.base import (
     SongNotFoundError,
     SongQuery,
     SongRecord,
+    SongView,
 )
 
 songs = Song.__table__
@@ -52,13 +53,17 @@ class SqlSongRepository:
         return _record(row) if row else None
 
     def list(self, query: SongQuery) -> list[SongRecord]:
-        statement = _filtered(select(*SONG_COLUMNS), query)
-        column = songs.c[query.sort.field]
-        if query.after is not None:
-            statement = statement.where(sql_after(column, songs.c.id, query.sort, query.after))
-        statement = statement.order_by(*sql_order(column, songs.c.id, query.sort))
-        statement = statement.offset(query.offset).limit(query.limit)
-        return [_record(row) for row in self._session.execute(statement)]
+        return [_record(row) for row in self._session.execute(_paged(select(*SONG_COLUMNS), query))]
+
+    def get_view(self, song_id: int, viewer_id: int | None) -> SongView | None:
+        row = self._session.execute(_with_like_state(select(*SONG_COLUMNS), viewer_id).where(
+            songs.c.id == song_id
+        )).first()  # fmt: skip
+        return _view(row) if row else None
+
+    def list_views(self, query: SongQuery, viewer_id: int | None) -> list[SongView]:
+        statement = _with_like_state(select(*SONG_COLUMNS), viewer_id)
+        return [_view(row) for row in self._session.execute(_paged(statement, query))]
 
     def update(self, song_id: int, changes: dict[str, Any]) -> SongRecord | None:
         updated = self._session.execute(
@@ -77,6 +82,32 @@ class SqlSongRepository:
         if song is None:  # deleted by another request between our commit and read
             raise SongNotFoundError
         return song
+
+
+def _paged(statement: Select[Any], query: SongQuery) -> Select[Any]:
+    statement = _filtered(statement, query)
+    column = songs.c[query.sort.field]
+    if query.after is not None:
+        statement = statement.where(sql_after(column, songs.c.id, query.sort, query.after))
+    statement = statement.order_by(*sql_order(column, songs.c.id, query.sort))
+    return statement.offset(query.offset).limit(query.limit)
+
+
+def _with_like_state(statement: Select[Any], viewer_id: int | None) -> Select[Any]:
+    """The like count and the viewer's like as correlated subqueries: one statement
+    per page instead of three, each an index lookup per song."""
+    like_count = select(func.count()).where(likes.c.song_id == songs.c.id).scalar_subquery()
+    if viewer_id is None:
+        liked = null()
+    else:
+        liked = exists().where(likes.c.song_id == songs.c.id, likes.c.user_id == viewer_id)
+    return statement.add_columns(like_count.label("like_count"), liked.label("liked_by_me"))
+
+
+def _view(row: Any) -> SongView:
+    values = dict(row._mapping)
+    like_count, liked = values.pop("like_count"), values.pop("liked_by_me")
+    return SongView(SongRecord(**values), like_count, None if liked is None else bool(liked))
 
 
 def _filtered(statement: Select[Any], query: SongQuery) -> Select[Any]:

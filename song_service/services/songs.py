@@ -16,6 +16,7 @@ from song_service.repos.base import (
     SongQuery,
     SongRecord,
     SongRepository,
+    SongView,
 )
 from song_service.schemas import LikedSongOut, LikeState, SongCreate, SongOut, SongUpdate
 
@@ -29,10 +30,10 @@ class SongService:
         return SongOut.model_validate(self._songs.add(body.model_dump()))
 
     def get(self, song_id: int, caller: Principal) -> SongOut:
-        song = self._songs.get(song_id)
-        if song is None:
+        view = self._songs.get_view(song_id, caller.user_id)
+        if view is None:
             raise SongNotFoundError
-        return self._views([song], caller)[0]
+        return _out(view)
 
     def list(
         self,
@@ -56,20 +57,19 @@ class SongService:
             offset=page.offset,
             limit=page.limit + 1,  # one more tells whether a next page exists
         )
-        rows = self._songs.list(query)
+        rows = self._songs.list_views(query, caller.user_id if caller else None)
         shown = rows[: page.limit]
         next_cursor = None
         if len(rows) > page.limit:
-            last = shown[-1]
+            last = shown[-1].song
             next_cursor = keyset_cursor(order, getattr(last, order.field), last.id)
-        return Page(self._views(shown, caller), next_cursor)
+        return Page([_out(view) for view in shown], next_cursor)
 
     def update(self, song_id: int, body: SongUpdate, caller: Principal) -> SongOut:
         changes = body.model_dump(exclude_unset=True)
-        song = self._songs.update(song_id, changes) if changes else self._songs.get(song_id)
-        if song is None:
+        if changes and self._songs.update(song_id, changes) is None:
             raise SongNotFoundError
-        return self._views([song], caller)[0]
+        return self.get(song_id, caller)
 
     def delete(self, song_id: int) -> None:
         if not self._songs.delete(song_id):
@@ -102,18 +102,9 @@ class SongService:
         ]
         return Page(items, next_cursor)
 
-    def _views(self, songs: list[SongRecord], caller: Principal | None) -> list[SongOut]:
-        """Songs with their like counts and, for a signed-in caller, liked_by_me:
-        two queries per page, however many songs it has."""
-        ids = [song.id for song in songs]
-        counts = self._likes.counts(ids)
-        mine = self._likes.liked_among(caller.user_id, ids) if caller else None
-        return [
-            SongOut.model_validate(
-                _view_fields(song, counts[song.id], None if mine is None else song.id in mine)
-            )
-            for song in songs
-        ]
+
+def _out(view: SongView) -> SongOut:
+    return SongOut.model_validate(_view_fields(view.song, view.like_count, view.liked_by_me))
 
 
 def _view_fields(song: SongRecord, like_count: int, liked_by_me: bool | None) -> dict[str, Any]:

@@ -224,3 +224,22 @@ def test_deleting_a_song_or_a_user_removes_their_likes(backend: Backend) -> None
     assert [row.song.id for row in likes.liked_songs(bob, after=None, offset=0, limit=10)] == [
         kept.id
     ]
+
+
+def test_views_carry_like_count_and_the_viewers_like(backend: Backend) -> None:
+    repo, likes = songs_repo(backend), likes_repo(backend)
+    song, other = repo.add(new_song("a")), repo.add(new_song("b"))
+    alice, bob = add_user(backend), add_user(backend)
+    likes.like(alice, song.id)
+    likes.like(bob, song.id)
+    view = repo.get_view(song.id, alice)
+    assert view is not None
+    assert (view.song, view.like_count, view.liked_by_me) == (song, 2, True)
+    assert repo.get_view(other.id, alice).liked_by_me is False  # type: ignore[union-attr]
+    assert repo.get_view(song.id, None).liked_by_me is None  # type: ignore[union-attr]
+    assert repo.get_view(9999, alice) is None
+    views = repo.list_views(SongQuery(sort=Sort("id")), bob)
+    assert [(v.song.id, v.like_count, v.liked_by_me) for v in views] == [
+        (song.id, 2, True), (other.id, 0, False)
+    ]  # fmt: skip
+    assert [v.song for v in views] == repo.list(SongQuery(sort=Sort("id")))
