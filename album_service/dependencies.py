@@ -12,11 +12,11 @@ from album_service.services.albums import AlbumService
 from common.db import SessionDep
 
 
-def get_album_repository(session: SessionDep) -> AlbumRepository:
+async def get_album_repository(session: SessionDep) -> AlbumRepository:
     return SqlAlbumRepository(session)
 
 
-def get_album_service(
+async def get_album_service(
     albums: Annotated[AlbumRepository, Depends(get_album_repository)],
 ) -> AlbumService:
     return AlbumService(albums)

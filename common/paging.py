@@ -57,7 +57,7 @@ class PageParams:
     cursor: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page")] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")] = 0,
     cursor: Annotated[
@@ -69,6 +69,8 @@ def page_params(
         ),
     ] = None,
 ) -> PageParams:
+    # async although it awaits nothing: a plain def dependency costs every list
+    # request a round trip through the threadpool.
     return PageParams(limit=limit, offset=offset, cursor=cursor)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _connect_args(url: URL, connect_timeout: int) -> dict[str, Any]:
@@ -99,3 +102,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def releases_connection(method: Callable[P, R]) -> Callable[P, R]:
+    """For repository reads: end the transaction once the rows are in hand, so the
+    connection goes back to the pool while the request still serializes its
+    answer. Held until the session closed, connections ran out under load."""
+
+    @functools.wraps(method)
+    def read(*args: P.args, **kwargs: P.kwargs) -> R:
+        result = method(*args, **kwargs)
+        args[0]._session.commit()  # type: ignore[attr-defined]
+        return result
+
+    return read

@@ -12,15 +12,15 @@ from song_service.repos.sql import SqlLikeRepository, SqlSongRepository
 from song_service.services.songs import SongService
 
 
-def get_song_repository(session: SessionDep) -> SongRepository:
+async def get_song_repository(session: SessionDep) -> SongRepository:
     return SqlSongRepository(session)
 
 
-def get_like_repository(session: SessionDep) -> LikeRepository:
+async def get_like_repository(session: SessionDep) -> LikeRepository:
     return SqlLikeRepository(session)
 
 
-def get_song_service(
+async def get_song_service(
     songs: Annotated[SongRepository, Depends(get_song_repository)],
     likes: Annotated[LikeRepository, Depends(get_like_repository)],
 ) -> SongService:

@@ -13,15 +13,15 @@ from user_service.repos.sql import SqlUserRepository
 from user_service.services.users import UserService
 
 
-def get_user_repository(session: SessionDep) -> UserRepository:
+async def get_user_repository(session: SessionDep) -> UserRepository:
     return SqlUserRepository(session)
 
 
-def get_password_hasher(request: Request) -> PasswordHasher:
+async def get_password_hasher(request: Request) -> PasswordHasher:
     return request.app.state.hasher
 
 
-def get_user_service(
+async def get_user_service(
     users: Annotated[UserRepository, Depends(get_user_repository)],
     hasher: Annotated[PasswordHasher, Depends(get_password_hasher)],
 ) -> UserService:

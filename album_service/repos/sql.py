@@ -20,6 +20,7 @@ from album_service.repos.base import (
     TrackRecord,
 )
 from database.catalogue import sql_filters
+from database.engine import releases_connection
 from database.keyset import After, sql_after, sql_order
 from database.models import Album, AlbumSong, Song
 from database.types import utcnow
@@ -51,9 +52,11 @@ class SqlAlbumRepository:
             raise AlbumNotFoundError
         return album
 
+    @releases_connection
     def get(self, album_id: int) -> AlbumRecord | None:
         return self._select(album_id)
 
+    @releases_connection
     def list(self, query: AlbumQuery) -> list[AlbumRecord]:
         statement = _filtered(select(*ALBUM_COLUMNS), query)
         column = albums.c[query.sort.field]
@@ -77,6 +80,7 @@ class SqlAlbumRepository:
         self._session.commit()
         return deleted > 0
 
+    @releases_connection
     def tracks(
         self, album_id: int, *, after: After | None, offset: int, limit: int
     ) -> list[TrackRecord]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from common.errors import NotFoundError, UnauthorizedError
 from database.keyset import After, Sort
@@ -19,8 +19,10 @@ SORTABLE: dict[str, type] = {
 }
 
 
-@dataclass(frozen=True)
-class SongRecord:
+class SongRecord(NamedTuple):
+    """A row of `songs`. A NamedTuple rather than a frozen dataclass: a page
+    builds fifty per request, and this is the cheapest immutable record."""
+
     id: int
     title: str
     artist: str

@@ -108,4 +108,4 @@ def _out(view: SongView) -> SongOut:
 
 
 def _view_fields(song: SongRecord, like_count: int, liked_by_me: bool | None) -> dict[str, Any]:
-    return {**song.__dict__, "like_count": like_count, "liked_by_me": liked_by_me}
+    return {**song._asdict(), "like_count": like_count, "liked_by_me": liked_by_me}
