@@ -17,7 +17,7 @@ BENCH_ARGS ?=
 # .env, so COMPOSE_FILE there switches every target below to PostgreSQL.
 COMPOSE ?= docker compose
 
-.PHONY: help venv run test test-dbs test-e2e fuzz migrate seed bench-catalogue admin lint fmt clean clean-data \
+.PHONY: help venv run test test-dbs test-e2e fuzz migrate seed bench bench-catalogue admin lint fmt clean clean-data \
 	up down logs ps health scale env-file
 
 help: ## List the targets (this text)
@@ -63,6 +63,10 @@ migrate: venv ## Bring the database schema to the newest migration
 
 seed: venv ## Add the demo catalogue (36 albums, about 425 songs); running it again adds nothing
 	$(BIN)/python -m database.seed
+
+bench: venv ## Load 100k songs, drive every scenario with wrk against a baseline app (BENCH_ARGS=--quick ...)
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk (brew install wrk)" >&2; exit 1; }
+	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
 
 bench-catalogue: venv ## Time catalogue pages at 1,000 vs 1,000,000 songs (slow; BENCH_ARGS=...)
 	$(BIN)/python scripts/bench_catalogue.py $(BENCH_ARGS)

@@ -1,0 +1,238 @@
+"""`make bench`: requests/s and latency of the real fleet under wrk, next to a
+minimal FastAPI app (the baseline) measured in the same run on the same machine.
+
+For each database (a fresh SQLite file; also a scratch PostgreSQL database when
+TEST_POSTGRES_URL is set) it migrates, bulk-loads the catalogue, starts the four
+services with one uvicorn worker each, signs up a few users for their tokens,
+then runs every scenario (a warm-up wrk run, then the measured one), the login
+storm with /health alongside, reads each service's idle RSS, and runs the two
+read scenarios again with `--workers 2`. Prints one table with a target and
+PASS/FAIL per row, writes it as JSON, and exits 0 whatever the figures: it is a
+measurement, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scripts.bench import report
+from scripts.bench.catalogue import load
+from scripts.bench.report import Row
+from scripts.bench.scenarios import (
+    BASELINE,
+    LOGIN_MIN_SECONDS,
+    SCALED,
+    STORM_LEAD_SECONDS,
+    Inputs,
+    Scenario,
+    scenarios,
+    storm,
+)
+from scripts.bench.services import (
+    LOG_LEVEL,
+    deep_page_path,
+    prepare,
+    resident_mb,
+    running,
+    sign_up_and_log_in,
+)
+from scripts.bench.wrk import WrkResult, finish, start_wrk, wrk_path
+from tests.databases import scratch_database, server_url
+from tests.e2e.fleet import REPO_ROOT, SERVICES
+
+DEFAULT_JSON = REPO_ROOT / "data" / "bench.json"
+# Seconds of quiet before reading RSS, so that no request is still in flight.
+IDLE_SECONDS = 1.0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 1 s per scenario, no warm-up, 1,000 songs"
+    )
+    parser.add_argument("--duration", type=int, help="measured seconds per scenario (8)")
+    parser.add_argument("--warmup", type=int, help="warm-up seconds per scenario (2; 0: none)")
+    parser.add_argument("--songs", type=int, help="songs in the catalogue (100,000)")
+    parser.add_argument("--albums", type=int, help="albums in the catalogue (10,000)")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=16,
+        help="wrk connections for every scenario but the logins (16)",
+    )
+    parser.add_argument("--users", type=int, default=4, help="bench users whose tokens are used")
+    parser.add_argument(
+        "--databases",
+        default="auto",
+        help="comma-separated: sqlite, postgresql; auto = sqlite, and "
+        "postgresql when TEST_POSTGRES_URL is set",
+    )
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where the JSON goes")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.duration = args.duration or (1 if quick else 8)
+    args.warmup = args.warmup if args.warmup is not None else (0 if quick else 2)
+    args.songs = args.songs or (1_000 if quick else 100_000)
+    args.albums = args.albums or (100 if quick else 10_000)
+    if args.songs < 100 or not 1 <= args.albums <= args.songs:
+        parser.error("need at least 100 songs (the deep page is a full page) and 1..songs albums")
+    if args.databases == "auto":
+        args.databases = "sqlite,postgresql" if server_url("postgresql") else "sqlite"
+    args.databases = [name.strip() for name in args.databases.split(",") if name.strip()]
+    if "postgresql" in args.databases and server_url("postgresql") is None:
+        parser.error("postgresql needs TEST_POSTGRES_URL (a user that may create databases)")
+    return args
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def launch(
+    scenario: Scenario, urls: dict[str, str], seconds: int, default_connections: int
+) -> tuple[subprocess.Popen[str], int]:
+    connections = scenario.connections or default_connections
+    url = f"{urls[scenario.service]}{scenario.path}"
+    wrk = start_wrk(
+        url, scenario.script, list(scenario.args), connections=connections, seconds=seconds
+    )
+    return wrk, connections
+
+
+def measure(
+    scenario: Scenario, urls: dict[str, str], args: argparse.Namespace
+) -> tuple[WrkResult, int]:
+    seconds = args.duration
+    if scenario.service == "auth":
+        seconds = max(seconds, LOGIN_MIN_SECONDS)
+    if args.warmup:
+        # Thread pools, connection pools, caches: warmed, not measured.
+        finish(launch(scenario, urls, args.warmup, args.connections)[0])
+    wrk, connections = launch(scenario, urls, seconds, args.connections)
+    return finish(wrk), connections
+
+
+@contextmanager
+def database_url(name: str, data_dir: Path) -> Iterator[str]:
+    if name == "sqlite":
+        yield f"sqlite:///{data_dir / 'bench.db'}"
+        return
+    server = server_url(name)
+    if server is None:
+        raise SystemExit(f"no server for {name}")
+    with scratch_database(server, "bench") as url:
+        yield url.render_as_string(hide_password=False)
+
+
+def bench_database(name: str, args: argparse.Namespace, workdir: Path) -> tuple[list[Row], float]:
+    data_dir = workdir / name
+    data_dir.mkdir()
+    rows: list[Row] = []
+    with database_url(name, data_dir) as url:
+        prepare(data_dir, url)
+        say(f"[{name}] loading {args.songs:,} songs and {args.albums:,} albums ...")
+        catalogue = load(url, args.songs, args.albums)
+        say(f"[{name}] loaded in {catalogue.seconds:.1f} s")
+        single: dict[str, Row] = {}
+        with running(data_dir, url, workers=1, baseline=True) as fleet:
+            tokens, bodies = sign_up_and_log_in(fleet.urls, args.users)
+            deep = min(int(args.songs * 0.9), args.songs - 51)
+            inputs = Inputs(catalogue, tokens, bodies, deep_page_path(fleet.urls["song"], deep))
+            say(f"[{name}] {BASELINE.label}")
+            result, conns = measure(BASELINE, fleet.urls, args)
+            baseline_rps = result.requests_per_second
+            rows.append(report.measured(name, BASELINE, conns, result, baseline_rps))
+            for scenario in scenarios(inputs):
+                say(f"[{name}] {scenario.label}")
+                result, conns = measure(scenario, fleet.urls, args)
+                single[scenario.key] = report.measured(name, scenario, conns, result, baseline_rps)
+                rows.append(single[scenario.key])
+            rows.extend(login_storm(name, inputs, fleet.urls, args, baseline_rps))
+            time.sleep(IDLE_SECONDS)
+            for service in SERVICES:
+                megabytes = resident_mb(fleet.processes[service].pid)
+                rows.append(report.memory(name, service, megabytes))
+        with running(data_dir, url, workers=2, baseline=False) as fleet:
+            for scenario in scenarios(inputs):
+                if scenario.key not in SCALED:
+                    continue
+                say(f"[{name}] {scenario.label}, WORKERS=2")
+                result, conns = measure(scenario, fleet.urls, args)
+                row = report.measured(name, scenario, conns, result, baseline_rps,
+                                      label=f"{scenario.label}, WORKERS=2")  # fmt: skip
+                row.key = f"{scenario.key}_workers2"
+                rows.append(report.growth_target(row, single[scenario.key]))
+    return rows, catalogue.seconds
+
+
+def login_storm(
+    name: str, inputs: Inputs, urls: dict[str, str], args: argparse.Namespace, baseline_rps: float
+) -> list[Row]:
+    """8 clients log in non-stop while another wrk asks auth's /health: the p99 of
+    /health shows whether password hashing starves the event loop."""
+    logins, health = storm(inputs)
+    say(f"[{name}] {health.label}")
+    # The logins run longer on both sides, so /health is measured only while
+    # all 8 clients are hashing.
+    login_seconds = max(args.duration + 2 * STORM_LEAD_SECONDS, LOGIN_MIN_SECONDS)
+    login_wrk, login_connections = launch(logins, urls, login_seconds, args.connections)
+    time.sleep(STORM_LEAD_SECONDS)
+    health_wrk, health_connections = launch(health, urls, args.duration, args.connections)
+    health_result = finish(health_wrk)
+    login_result = finish(login_wrk)
+    return [
+        report.measured(name, logins, login_connections, login_result, baseline_rps),
+        report.health_target(
+            report.measured(name, health, health_connections, health_result, baseline_rps)
+        ),
+    ]
+
+
+def git_revision() -> str:
+    done = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],  # noqa: S607 - git from PATH
+        cwd=REPO_ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return done.stdout.strip() or "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if wrk_path() is None:
+        print("wrk is not installed: apt-get install wrk (brew install wrk)", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    header = (f"MusicPlayer bench {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {git_revision()}: "
+              f"{args.songs:,} songs / {args.albums:,} albums; {args.duration} s per scenario "
+              f"after {args.warmup} s warm-up; {args.connections} connections (logins 8); "
+              f"one uvicorn worker per service and for the baseline unless WORKERS=2; "
+              f"LOG_LEVEL={LOG_LEVEL}")  # fmt: skip
+    say(header)
+    rows: list[Row] = []
+    load_seconds: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="musicplayer-bench-") as workdir:
+        for name in args.databases:
+            database_rows, load_seconds[name] = bench_database(name, args, Path(workdir))
+            rows.extend(database_rows)
+    elapsed = time.monotonic() - started
+    summary = report.summary(rows)
+    say(f"\n{header}\n\n{report.table(rows)}\n\n{summary}")
+    loads = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in load_seconds.items())
+    say(f"catalogue load: {loads}; whole run {elapsed:.0f} s; JSON in {args.json}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({
+        "header": header, "settings": {k: str(v) for k, v in vars(args).items()},
+        "load_seconds": load_seconds, "elapsed_seconds": elapsed,
+        "rows": report.as_json(rows), "summary": summary,
+        "passed": all(row.passed for row in rows),
+    }, indent=2))  # fmt: skip
+    return 0

@@ -1,0 +1,77 @@
+"""What is measured: one wrk run per scenario, with the script and arguments it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scripts.bench.catalogue import Catalogue
+
+GENRE = "Jazz"
+LOGIN_CLIENTS = 8  # the issue's "8 clients log in continuously"
+HEALTH_CLIENTS = 2
+# A login is a bcrypt round (~0.2 s of CPU); with 8 clients on two cores an answer
+# takes about a second, so a shorter run would count next to nothing.
+LOGIN_MIN_SECONDS = 4
+# The /health run starts this long after the logins, once they saturate auth.
+STORM_LEAD_SECONDS = 1
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    label: str
+    service: str
+    path: str
+    script: str
+    args: tuple[str, ...] = ()
+    connections: int | None = None  # None: the run's --connections
+    min_ratio: float | None = None  # target: requests/s >= min_ratio x the baseline's
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the scenarios need from the loaded catalogue and the signed-up users."""
+
+    catalogue: Catalogue
+    tokens: list[str]
+    login_bodies: list[str]
+    deep_path: str
+
+
+BASELINE = Scenario("baseline", "baseline: GET / (constant JSON)", "baseline", "/", "plain.lua")
+# Run again with WORKERS=2; their growth factor is a target of its own.
+SCALED = ("song_by_id", "songs_page")
+LOGIN_STORM = "health_during_logins"
+
+
+def scenarios(inputs: Inputs) -> list[Scenario]:
+    c = inputs.catalogue
+    tokens = tuple(inputs.tokens)
+    songs = (str(c.first_song), str(c.last_song))
+    albums = (str(c.first_album), str(c.last_album))
+    return [
+        Scenario("song_by_id", "GET /songs/{id} (auth, random id)", "song", "/",
+                 "random_get.lua", ("/songs/%d", *songs, *tokens), min_ratio=0.25),
+        Scenario("songs_page", "GET /songs?limit=50", "song", "/songs?limit=50",
+                 "plain.lua", min_ratio=0.10),
+        Scenario("songs_deep_page", "GET /songs deep page (cursor at 90%)", "song",
+                 inputs.deep_path, "plain.lua"),
+        Scenario("songs_genre_page", f"GET /songs?genre={GENRE}&limit=50", "song",
+                 f"/songs?genre={GENRE}&limit=50", "plain.lua"),
+        Scenario("album_songs", "GET /albums/{id}/songs (auth, random id)", "album", "/",
+                 "random_get.lua", ("/albums/%d/songs", *albums, *tokens)),
+        Scenario("like_unlike", "POST/DELETE /songs/{id}/like (random)", "song", "/",
+                 "like_unlike.lua", (*songs, *tokens), min_ratio=0.10),
+        Scenario("login", "POST /auth/login", "auth", "/auth/login", "login.lua",
+                 tuple(inputs.login_bodies), connections=LOGIN_CLIENTS),
+    ]  # fmt: skip
+
+
+def storm(inputs: Inputs) -> tuple[Scenario, Scenario]:
+    """Logins at full speed and, at the same time, /health on the same auth process."""
+    logins = Scenario("logins_in_storm", "POST /auth/login (storm, 8 clients)", "auth",
+                      "/auth/login", "login.lua", tuple(inputs.login_bodies),
+                      connections=LOGIN_CLIENTS)  # fmt: skip
+    health = Scenario(LOGIN_STORM, "GET /health on auth during 8 logins", "auth", "/health",
+                      "plain.lua", connections=HEALTH_CLIENTS)  # fmt: skip
+    return logins, health

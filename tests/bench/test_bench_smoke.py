@@ -1,0 +1,51 @@
+"""`make bench` end to end on a tiny catalogue: every scenario runs, gets answers
+and no errors. The targets are not checked: timings on a test machine are noise."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripts.bench.scenarios import BASELINE, LOGIN_STORM, SCALED
+from tests.databases import missing, require_server
+from tests.e2e.fleet import REPO_ROOT, SERVICES
+
+pytestmark = pytest.mark.e2e
+
+SCENARIOS = ["song_by_id", "songs_page", "songs_deep_page", "songs_genre_page",
+             "album_songs", "like_unlike", "login", "logins_in_storm"]  # fmt: skip
+MEASURED = [BASELINE.key, *SCENARIOS, LOGIN_STORM, *(f"{key}_workers2" for key in SCALED)]
+
+
+@pytest.fixture(scope="module")
+def wrk() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        missing("wrk is not installed: apt-get install wrk")
+    return path
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_every_scenario_answers_without_errors(wrk: str, database: str, tmp_path: Path) -> None:
+    if database != "sqlite":
+        require_server(database)
+    output = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.bench", "--quick",
+         "--databases", database, "--json", str(output)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    rows = {row["key"]: row for row in json.loads(output.read_text())["rows"]}
+    assert set(rows) == {*MEASURED, *(f"rss_{service}" for service in SERVICES)}
+    for key in MEASURED:
+        row = rows[key]
+        assert row["requests"] > 0, row
+        assert row["errors"] == 0, row
+        assert f"| {row['label']} " in done.stdout, f"{row['label']} is not in the table"
