@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -41,6 +42,7 @@ def create_service_app(
         app.state.database = database or Database(
             settings.sqlalchemy_url, connect_timeout=settings.db_connect_timeout_seconds
         )
+        _size_threadpool(settings.threadpool_size, app.state.database.backend)
         for hook in on_startup:
             hook(app)
         try:
@@ -76,6 +78,19 @@ def create_service_app(
     app.add_middleware(ForwardedPrefixMiddleware)  # docs behind the gateway's prefix
     _point_swagger_at_auth(app, settings.auth_token_url)
     return app
+
+
+# Embedded SQLite work is in-process CPU under the GIL: every extra handler
+# thread only makes the event loop wait longer for the GIL (a page of songs
+# served 2.8x faster with 1-2 threads than with anyio's default 40). Server
+# databases release the GIL while they wait on the network, so they get more.
+DEFAULT_THREADPOOL = {"sqlite": 2}
+DEFAULT_SERVER_THREADPOOL = 16
+
+
+def _size_threadpool(configured: int | None, backend: str) -> None:
+    size = configured or DEFAULT_THREADPOOL.get(backend, DEFAULT_SERVER_THREADPOOL)
+    anyio.to_thread.current_default_thread_limiter().total_tokens = size
 
 
 def _point_swagger_at_auth(app: FastAPI, token_url: str) -> None:

@@ -211,3 +211,21 @@ def test_a_value_the_database_refuses_is_422_not_500(client: TestClient) -> None
     response = client.get("/bad-value")
     assert response.status_code == 422
     assert response.json()["detail"][0]["msg"] == "A value was not accepted"
+
+
+@pytest.mark.parametrize(
+    ("configured", "backend", "expected"),
+    [(None, "sqlite", 2), (None, "postgresql", 16), (5, "sqlite", 5)],
+)
+def test_threadpool_is_sized_for_the_database(configured, backend: str, expected: int) -> None:
+    import anyio.to_thread
+
+    from common.app import _size_threadpool
+
+    limiter = anyio.to_thread.current_default_thread_limiter
+
+    async def size_in_a_loop() -> int:
+        _size_threadpool(configured, backend)
+        return limiter().total_tokens
+
+    assert anyio.run(size_in_a_loop) == expected
