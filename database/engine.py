@@ -41,6 +41,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # 512 KiB of page cache per pooled connection instead of 2 MiB: the OS
+        # already caches the file, and each service process pools several.
+        cursor.execute("PRAGMA cache_size=-512")
         cursor.close()
 
     @event.listens_for(engine, "begin")
