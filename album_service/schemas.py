@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
-from common.schemas import ApiInput, ApiModel
+from common.schemas import ApiInput, ApiModel, PartialUpdate
 
 Title = Annotated[str, Field(min_length=1, max_length=100)]
 Artist = Annotated[str, Field(min_length=1, max_length=100)]
@@ -40,21 +40,16 @@ class AlbumCreate(ApiInput):
     cover_image_url: CoverImageUrl | None = None
 
 
-class AlbumUpdate(ApiInput):
+class AlbumUpdate(PartialUpdate):
     """A partial update: only the fields sent are changed."""
+
+    not_nullable = ("title", "artist", "genre")
 
     title: Title | None = None
     artist: Artist | None = None
     genre: Genre | None = None
     description: Description | None = None
     cover_image_url: CoverImageUrl | None = None
-
-    @model_validator(mode="after")
-    def _no_null_for_required_columns(self) -> AlbumUpdate:
-        for field in ("title", "artist", "genre"):
-            if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(f"{field} cannot be null")
-        return self
 
 
 class AlbumOut(ApiModel):

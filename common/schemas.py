@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Self
 
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 # Ids are 64-bit identity columns; anything outside is refused with 422, never a 500.
 MAX_ID = 2**63 - 1
@@ -65,3 +65,17 @@ _DESCRIPTIONS = {
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error statuses a route can return."""
     return {code: {"model": Detail, "description": _DESCRIPTIONS[code]} for code in codes}
+
+
+class PartialUpdate(ApiInput):
+    """A PUT/PATCH body: only the fields sent change. Sending null for a column
+    that cannot be empty is a 422, not a silent no-op."""
+
+    not_nullable: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _no_null_for_required_columns(self) -> Self:
+        for field in self.not_nullable:
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self

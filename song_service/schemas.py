@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
-from common.schemas import ApiInput, ApiModel
+from common.schemas import ApiInput, ApiModel, PartialUpdate
 
 Title = Annotated[str, Field(min_length=1, max_length=100)]
 Artist = Annotated[str, Field(min_length=1, max_length=100)]
@@ -38,8 +38,10 @@ class SongCreate(ApiInput):
     release_date: ReleaseDate | None = None
 
 
-class SongUpdate(ApiInput):
+class SongUpdate(PartialUpdate):
     """A partial update: only the fields sent are changed."""
+
+    not_nullable = REQUIRED
 
     title: Title | None = None
     artist: Artist | None = None
@@ -49,13 +51,6 @@ class SongUpdate(ApiInput):
     description: Description | None = None
     cover_image_url: CoverUrl | None = None
     release_date: ReleaseDate | None = None
-
-    @model_validator(mode="after")
-    def _no_null_for_required_columns(self) -> SongUpdate:
-        for field in REQUIRED:
-            if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(f"{field} cannot be null")
-        return self
 
 
 class SongOut(ApiModel):

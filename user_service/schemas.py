@@ -11,10 +11,9 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
-    model_validator,
 )
 
-from common.schemas import ApiInput, ApiModel
+from common.schemas import ApiInput, ApiModel, PartialUpdate
 
 Username = Annotated[
     str,
@@ -37,8 +36,10 @@ class SignUp(ApiInput):
     last_name: Annotated[str, Field(max_length=255)] | None = None
 
 
-class UserUpdate(ApiInput):
+class UserUpdate(PartialUpdate):
     """A partial update: only the fields sent are changed."""
+
+    not_nullable = ("username", "email", "password", "first_name", "role")
 
     username: Username | None = None
     email: Email | None = None
@@ -49,13 +50,6 @@ class UserUpdate(ApiInput):
     current_password: Annotated[str, Field(max_length=128)] | None = Field(
         default=None, description="Needed to change your own email or password"
     )
-
-    @model_validator(mode="after")
-    def _no_null_for_required_columns(self) -> UserUpdate:
-        for field in ("username", "email", "password", "first_name", "role"):
-            if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(f"{field} cannot be null")
-        return self
 
 
 class PublicProfile(ApiModel):
