@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from sqlalchemy import delete
 
 from album_service.repos.base import (
     SORTABLE,
@@ -19,8 +18,6 @@ from album_service.repos.base import (
 from album_service.repos.memory import InMemoryAlbumRepository
 from album_service.repos.sql import SqlAlbumRepository
 from database.keyset import After, Sort
-from database.models import Song
-from database.types import utcnow
 from tests.contract.conftest import Backend
 
 
@@ -34,37 +31,14 @@ def album(title: str, artist: str = "artist", genre: str = "rock", **extra: Any)
 
 def add_song(backend: Backend, title: str = "song") -> int:
     """Songs belong to song_service; this puts a row straight into the songs table."""
-    now = utcnow()
-    columns = {
-        "title": title,
-        "artist": "artist",
-        "genre": "rock",
-        "file_url": f"https://cdn.example.com/{title}.mp3",
-        "duration": None,
-        "description": None,
-        "cover_image_url": None,
-        "release_date": None,
-        "created_at": now,
-        "updated_at": now,
-    }
-    if backend.memory is not None:
-        song_id = backend.memory.next_id("songs")
-        backend.memory.songs[song_id] = {"id": song_id, **columns}
-        return song_id
-    assert backend.session is not None
-    song = Song(**columns)
-    backend.session.add(song)
-    backend.session.commit()
-    return song.id
+    return backend.insert(
+        "songs", title=title, artist="artist", genre="rock",
+        file_url=f"https://cdn.example.com/{title}.mp3",
+    )  # fmt: skip
 
 
 def delete_song(backend: Backend, song_id: int) -> None:
-    if backend.memory is not None:
-        backend.memory.delete_song(song_id)
-        return
-    assert backend.session is not None
-    backend.session.execute(delete(Song).where(Song.id == song_id))
-    backend.session.commit()
+    backend.delete("songs", song_id)
 
 
 def ids(rows: list[Any]) -> list[int]:

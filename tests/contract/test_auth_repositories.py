@@ -5,8 +5,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
-
 from auth_service.repos.base import (
     CredentialRepository,
     FailureWindow,
@@ -24,7 +22,6 @@ from auth_service.repos.sql import (
     SqlLoginFailureRepository,
     SqlRefreshTokenRepository,
 )
-from database.models import User
 from database.types import utcnow
 from tests.contract.conftest import Backend
 
@@ -33,38 +30,14 @@ HASH = "$bcrypt-sha256$$2b$04$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVW
 
 def seed_user(backend: Backend, name: str, role: str = "user") -> int:
     """A users row as user_service would store it, written straight to the backend."""
-    columns = {
-        "username": name,
-        "email": f"{name}@example.com",
-        "password_hash": HASH,
-        "first_name": name.title(),
-        "last_name": None,
-        "role": role,
-    }
-    if backend.memory is not None:
-        user_id = backend.memory.next_id("users")
-        now = utcnow()
-        backend.memory.users[user_id] = {
-            "id": user_id,
-            **columns,
-            "created_at": now,
-            "updated_at": now,
-        }
-        return user_id
-    assert backend.session is not None
-    user = User(**columns)
-    backend.session.add(user)
-    backend.session.commit()
-    return user.id
+    return backend.insert(
+        "users", username=name, email=f"{name}@example.com", password_hash=HASH,
+        first_name=name.title(), role=role,
+    )  # fmt: skip
 
 
 def delete_user(backend: Backend, user_id: int) -> None:
-    if backend.memory is not None:
-        backend.memory.delete_user(user_id)
-        return
-    assert backend.session is not None
-    backend.session.execute(delete(User).where(User.id == user_id))
-    backend.session.commit()
+    backend.delete("users", user_id)
 
 
 def credentials(backend: Backend) -> CredentialRepository:

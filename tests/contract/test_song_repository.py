@@ -7,11 +7,10 @@ import itertools
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, insert
+from sqlalchemy import insert
 
 from database.keyset import After, Sort
-from database.models import Album, AlbumSong, User
-from database.types import utcnow
+from database.models import AlbumSong
 from song_service.repos.base import (
     AccountGoneError,
     LikeRepository,
@@ -41,27 +40,14 @@ _user_numbers = itertools.count(1)
 
 def add_user(backend: Backend) -> int:
     number = next(_user_numbers)
-    now = utcnow()
-    row = {"username": f"u{number}", "email": f"u{number}@x.io", "password_hash": "x",
-           "first_name": "U", "last_name": None, "role": "user",
-           "created_at": now, "updated_at": now}  # fmt: skip
-    if backend.memory is not None:
-        user_id = backend.memory.next_id("users")
-        backend.memory.users[user_id] = {**row, "id": user_id}
-        return user_id
-    assert backend.session is not None
-    result = backend.session.execute(insert(User).values(**row))
-    backend.session.commit()
-    return result.inserted_primary_key[0]
+    return backend.insert(
+        "users", username=f"u{number}", email=f"u{number}@x.io", password_hash="x",
+        first_name="U", role="user",
+    )  # fmt: skip
 
 
 def delete_user(backend: Backend, user_id: int) -> None:
-    if backend.memory is not None:
-        backend.memory.delete_user(user_id)
-        return
-    assert backend.session is not None
-    backend.session.execute(delete(User).where(User.id == user_id))
-    backend.session.commit()
+    backend.delete("users", user_id)
 
 
 def link(backend: Backend, album_id: int, song_id: int, track: int) -> None:
@@ -78,17 +64,7 @@ def link(backend: Backend, album_id: int, song_id: int, track: int) -> None:
 
 
 def add_album(backend: Backend) -> int:
-    now = utcnow()
-    row = {"title": "al", "artist": "ar", "genre": "g", "description": None,
-           "cover_image_url": None, "created_at": now, "updated_at": now}  # fmt: skip
-    if backend.memory is not None:
-        album_id = backend.memory.next_id("albums")
-        backend.memory.albums[album_id] = {**row, "id": album_id}
-        return album_id
-    assert backend.session is not None
-    result = backend.session.execute(insert(Album).values(**row))
-    backend.session.commit()
-    return result.inserted_primary_key[0]
+    return backend.insert("albums", title="al", artist="ar", genre="g")
 
 
 def ids(records: list) -> list[int]:
