@@ -4,6 +4,7 @@ admin, a plain user and a small catalogue, for the attack suites."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,24 +93,24 @@ def world(database: Database, fast_hasher: PasswordHasher) -> World:
     return seed_world(database, fast_hasher)
 
 
-@pytest.fixture
-def apps(attack_settings: Settings, database: Database) -> dict[str, FastAPI]:
-    return {name: factory(attack_settings, database) for name, factory in FACTORIES.items()}
+@contextmanager
+def started_clients(
+    settings: Settings, database: Database, hasher: PasswordHasher
+) -> Iterator[dict[str, TestClient]]:
+    """The four apps started (lifespans run) behind walking clients, with the fast
+    hasher put in place of the cost-12 one their start-up built."""
+    with ExitStack() as stack:
+        clients: dict[str, TestClient] = {}
+        for name, factory in FACTORIES.items():
+            client = WalkingClient(factory(settings, database), raise_server_exceptions=False)
+            clients[name] = stack.enter_context(client)
+            client.app.state.hasher = hasher
+        yield clients
 
 
 @pytest.fixture
 def clients(
-    apps: dict[str, FastAPI], fast_hasher: PasswordHasher, world: World
+    attack_settings: Settings, database: Database, fast_hasher: PasswordHasher, world: World
 ) -> Iterator[dict[str, TestClient]]:
-    """Started apps (lifespans run), with the fast hasher in place of cost 12."""
-    started: dict[str, TestClient] = {}
-    try:
-        for name, app in apps.items():
-            client = WalkingClient(app, raise_server_exceptions=False)
-            client.__enter__()
-            app.state.hasher = fast_hasher  # after start-up, which built the cost-12 one
-            started[name] = client
+    with started_clients(attack_settings, database, fast_hasher) as started:
         yield started
-    finally:
-        for client in started.values():
-            client.__exit__(None, None, None)

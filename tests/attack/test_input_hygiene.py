@@ -15,7 +15,7 @@ from common.passwords import PasswordHasher
 from common.settings import Settings
 from database import Database
 from database.migrate import upgrade
-from tests.attack.conftest import FACTORIES, World, seed_world
+from tests.attack.conftest import World, seed_world, started_clients
 from tests.databases import require_server, scratch_database
 
 NASTY = {
@@ -49,17 +49,8 @@ def hygiene(
     hygiene_database: Database, attack_settings: Settings, fast_hasher: PasswordHasher
 ) -> Iterator[tuple[dict[str, TestClient], World]]:
     world = seed_world(hygiene_database, fast_hasher)
-    clients = {}
-    for name, factory in FACTORIES.items():
-        client = TestClient(
-            factory(attack_settings, hygiene_database), raise_server_exceptions=False
-        )
-        client.__enter__()
-        client.app.state.hasher = fast_hasher
-        clients[name] = client
-    yield clients, world
-    for client in clients.values():
-        client.__exit__(None, None, None)
+    with started_clients(attack_settings, hygiene_database, fast_hasher) as clients:
+        yield clients, world
 
 
 def _no_500(response: Any, what: str) -> None:
