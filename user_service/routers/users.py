@@ -8,17 +8,18 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from common.auth import AdminUser, CurrentUser, get_principal
 from common.paging import (
-    InvalidCursorError,
     PageParams,
-    decode_cursor,
-    encode_cursor,
+    keyset_cursor,
     page_params,
+    parse_keyset_cursor,
     set_next_link,
 )
 from common.schemas import NO_NUL, ResourceId, error_responses
+from database.keyset import Sort
 from user_service.dependencies import UserServiceDep
 from user_service.schemas import PrivateProfile, PublicProfile, SignUp, UserDeleted, UserUpdate
 
+BY_ID = Sort("id")
 public = APIRouter(prefix="/users", tags=["users"])
 protected = APIRouter(
     prefix="/users",
@@ -51,10 +52,12 @@ def list_users(
     users: UserServiceDep,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> list[PrivateProfile] | list[PublicProfile]:
-    after_id = _cursor_id(page.cursor)
+    after = parse_keyset_cursor(page.cursor, BY_ID, int)
+    after_id = after.id if after else None
     result = users.list(after_id=after_id, offset=page.offset, limit=page.limit)
     if result.next_after_id is not None:
-        set_next_link(request, response, encode_cursor({"id": result.next_after_id}))
+        next_id = result.next_after_id
+        set_next_link(request, response, keyset_cursor(BY_ID, next_id, next_id))
     if caller.is_admin:
         return [PrivateProfile.model_validate(user) for user in result.users]
     return [PublicProfile.model_validate(user) for user in result.users]
@@ -116,12 +119,3 @@ def update_user(
 def delete_user(user_id: ResourceId, caller: CurrentUser, users: UserServiceDep) -> UserDeleted:
     users.delete(caller, user_id)
     return UserDeleted()
-
-
-def _cursor_id(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    value = decode_cursor(cursor).get("id")
-    if not isinstance(value, int) or value < 0:
-        raise InvalidCursorError
-    return value
