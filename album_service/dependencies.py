@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
-from album_service.repos.base import AlbumRepository
 from album_service.repos.sql import SqlAlbumRepository
 from album_service.services.albums import AlbumService
-from common.db import SessionDep
 
 
-async def get_album_repository(session: SessionDep) -> AlbumRepository:
-    return SqlAlbumRepository(session)
-
-
-async def get_album_service(
-    albums: Annotated[AlbumRepository, Depends(get_album_repository)],
-) -> AlbumService:
-    return AlbumService(albums)
+async def get_album_service(request: Request) -> AlbumService:
+    # The repository takes a connection per unit of work from the process's
+    # Database, so the service holds no per-request state; one dependency rather
+    # than a chain, since FastAPI solves every level on every request.
+    return AlbumService(SqlAlbumRepository(request.app.state.database))
 
 
 AlbumServiceDep = Annotated[AlbumService, Depends(get_album_service)]

@@ -7,6 +7,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import Query, Request, Response
@@ -78,9 +79,13 @@ def set_next_link(request: Request, response: Response, next_cursor: str | None)
     """Point `Link: rel="next"` at the same query with the next cursor (offset dropped)."""
     if next_cursor is None:
         return
-    url = request.url.remove_query_params(["cursor", "offset"]).include_query_params(
-        cursor=next_cursor
-    )
+    query = [
+        (name, value)
+        for name, value in request.query_params.multi_items()
+        if name not in ("cursor", "offset")
+    ]
+    query.append(("cursor", next_cursor))
+    url = request.url.replace(query=urlencode(query))
     response.headers["Link"] = f'<{url}>; rel="next"'
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ParamSpec, TypeVar
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, event, make_url, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def _connect_args(url: URL, connect_timeout: int) -> dict[str, Any]:
@@ -30,8 +29,7 @@ def _connect_args(url: URL, connect_timeout: int) -> dict[str, Any]:
 
 def _configure_sqlite(engine: Engine) -> None:
     """Let several processes write one SQLite file: WAL, a busy timeout, foreign
-    keys, and `BEGIN IMMEDIATE` for write transactions so two writers queue on
-    the lock up front instead of failing with "database is locked" mid-way."""
+    keys, and explicit transactions (see `_sqlite_writer`)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -46,21 +44,44 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA cache_size=-512")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        write = connection.get_execution_options().get("musicplayer_write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    _begin_with(engine, "BEGIN")
+
+
+def _begin_with(engine: Engine, statement: str) -> None:
+    """Start the engine's transactions with `statement`, straight on the driver.
+
+    The dialect's hook rather than a "begin" event listener: any connection event
+    makes SQLAlchemy dispatch events around every statement, which cost a third
+    of a point read."""
+    engine.dialect.do_begin = (  # type: ignore[method-assign]
+        lambda dbapi_connection: dbapi_connection.driver_connection.execute(statement)
+    )
+
+
+def _sqlite_writer(url: URL, connect_timeout: int) -> Engine:
+    """An engine of its own for writes, whose transactions begin with BEGIN
+    IMMEDIATE: two writers then queue on the write lock up front instead of one
+    failing with "database is locked" when it upgrades a read lock mid-way."""
+    writer = create_database_engine(url, connect_timeout=connect_timeout)
+    _begin_with(writer, "BEGIN IMMEDIATE")
+    return writer
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite URL; None for an in-memory database (or a URI one)."""
+    database = url.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
 
 
 def create_database_engine(url: str | URL, *, connect_timeout: int = 5) -> Engine:
     url = make_url(url)
     options: dict[str, Any] = {"connect_args": _connect_args(url, connect_timeout)}
     if url.get_backend_name() == "sqlite":
-        database = url.database or ""
-        if database and database != ":memory:" and not database.startswith("file:"):
-            from pathlib import Path
-
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        path = _sqlite_file(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
     else:
         # pre_ping lets the fleet recover on its own after a database restart.
         options.update(pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10)
@@ -81,10 +102,14 @@ class Database:
 
     def __init__(self, url: str | URL, *, connect_timeout: int = 5) -> None:
         self.engine = create_database_engine(url, connect_timeout=connect_timeout)
-        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._write_sessions = sessionmaker(
-            self.engine.execution_options(musicplayer_write=True), expire_on_commit=False
+        # An in-memory SQLite database exists once per engine, so it keeps one.
+        on_file = self.backend == "sqlite" and _sqlite_file(self.engine.url) is not None
+        self._write_engine = (
+            _sqlite_writer(self.engine.url, connect_timeout) if on_file else self.engine
         )
+        self._sqlite_writer_lock = threading.Lock() if self.backend == "sqlite" else None
+        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
 
     @property
     def backend(self) -> str:
@@ -94,28 +119,38 @@ class Database:
         return (self._write_sessions if write else self._read_sessions)()
 
     @contextmanager
+    def connect(self, *, write: bool = False) -> Iterator[Connection]:
+        """A pooled Core connection for one unit of work: the transaction begins with
+        the first statement (BEGIN IMMEDIATE on SQLite for writes), the caller
+        commits, and leaving the block rolls back whatever was not committed and
+        returns the connection to the pool.
+
+        On SQLite a process's writers also take turns on a lock of ours: the
+        database allows one writer at a time anyway, and two threads of one
+        process contending for its lock would fall into SQLite's busy handler,
+        which sleeps for milliseconds at a time."""
+        if write and self._sqlite_writer_lock is not None:
+            with self._sqlite_writer_lock, self._write_engine.connect() as connection:
+                yield connection
+            return
+        with (self._write_engine if write else self.engine).connect() as connection:
+            yield connection
+
+    @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A write session committed on success, rolled back on error."""
         with self.session(write=True) as session, session.begin():
             yield session
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """Every engine in use: on SQLite, one for reads and one for writes."""
+        return tuple({self.engine: None, self._write_engine: None})
 
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
-        self.engine.dispose()
-
-
-def releases_connection(method: Callable[P, R]) -> Callable[P, R]:
-    """For repository reads: end the transaction once the rows are in hand, so the
-    connection goes back to the pool while the request still serializes its
-    answer. Held until the session closed, connections ran out under load."""
-
-    @functools.wraps(method)
-    def read(*args: P.args, **kwargs: P.kwargs) -> R:
-        result = method(*args, **kwargs)
-        args[0]._session.commit()  # type: ignore[attr-defined]
-        return result
-
-    return read
+        for engine in self.engines:
+            engine.dispose()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer
 from sqlalchemy.dialects import mssql, mysql
@@ -38,6 +40,18 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        if dialect.name == "sqlite":
+            # SQLite hands back the stored text: one C call parses it as UTC, where
+            # parsing and then `.replace(tzinfo=UTC)` costs six times as much, and a
+            # page of songs reads a hundred timestamps.
+            return _parse_sqlite_utc
+        return super().result_processor(dialect, coltype)
+
+
+def _parse_sqlite_utc(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
 
 
 def utcnow() -> datetime:

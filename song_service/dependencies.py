@@ -4,27 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
-from common.db import SessionDep
-from song_service.repos.base import LikeRepository, SongRepository
 from song_service.repos.sql import SqlLikeRepository, SqlSongRepository
 from song_service.services.songs import SongService
 
 
-async def get_song_repository(session: SessionDep) -> SongRepository:
-    return SqlSongRepository(session)
-
-
-async def get_like_repository(session: SessionDep) -> LikeRepository:
-    return SqlLikeRepository(session)
-
-
-async def get_song_service(
-    songs: Annotated[SongRepository, Depends(get_song_repository)],
-    likes: Annotated[LikeRepository, Depends(get_like_repository)],
-) -> SongService:
-    return SongService(songs, likes)
+async def get_song_service(request: Request) -> SongService:
+    # The repositories take a connection per unit of work from the process's
+    # Database, so the service holds no per-request state; one dependency rather
+    # than a chain, since FastAPI solves every level on every request.
+    database = request.app.state.database
+    return SongService(SqlSongRepository(database), SqlLikeRepository(database))
 
 
 SongServiceDep = Annotated[SongService, Depends(get_song_service)]

@@ -41,103 +41,102 @@ MIN_DISTINCT_STATEMENTS = 50
 @pytest.fixture
 def checked(database: Database) -> Iterator[MssqlStatementCheck]:
     check = MssqlStatementCheck()
-    check.attach(database.engine)
+    check.attach(database)
     yield check
-    check.detach(database.engine)
+    check.detach(database)
 
 
 def test_every_repository_statement_compiles_for_sql_server(
     database: Database, checked: MssqlStatementCheck
 ) -> None:
     now = utcnow()
-    with database.session(write=True) as session:
-        users = SqlUserRepository(session)
-        alice = users.add(
+    users = SqlUserRepository(database)
+    alice = users.add(
+        NewUser(
+            username="alice",
+            email="alice@example.com",
+            password_hash="$bcrypt-sha256$hash",
+            first_name="Alice",
+            last_name=None,
+        )
+    )
+    users.get(alice.id)
+    users.get_by_email(alice.email)
+    users.list(after_id=None, offset=0, limit=10)
+    users.list(after_id=alice.id, offset=1, limit=10)
+    users.update(alice.id, {"first_name": "Al", "role": "admin"})
+    with pytest.raises(DuplicateUserError):
+        users.add(
             NewUser(
-                username="alice",
-                email="alice@example.com",
-                password_hash="$bcrypt-sha256$hash",
-                first_name="Alice",
+                username="bob",
+                email=alice.email,
+                password_hash="x",
+                first_name="Bob",
                 last_name=None,
             )
         )
-        users.get(alice.id)
-        users.get_by_email(alice.email)
-        users.list(after_id=None, offset=0, limit=10)
-        users.list(after_id=alice.id, offset=1, limit=10)
-        users.update(alice.id, {"first_name": "Al", "role": "admin"})
-        with pytest.raises(DuplicateUserError):
-            users.add(
-                NewUser(
-                    username="bob",
-                    email=alice.email,
-                    password_hash="x",
-                    first_name="Bob",
-                    last_name=None,
-                )
-            )
 
-        credentials = SqlCredentialRepository(session)
-        credentials.get_by_email(alice.email)
-        credentials.get(alice.id)
-        credentials.update_password_hash(alice.id, "$bcrypt-sha256$new")
+    credentials = SqlCredentialRepository(database)
+    credentials.get_by_email(alice.email)
+    credentials.get(alice.id)
+    credentials.update_password_hash(alice.id, "$bcrypt-sha256$new")
 
-        tokens = SqlRefreshTokenRepository(session)
-        token = tokens.add(
-            NewRefreshToken(alice.id, "a" * 64, "f" * 32, now + timedelta(days=1)), now=now
-        )
-        tokens.get_by_hash(token.token_hash)
-        tokens.consume(token.id, now=now)
-        tokens.revoke(token.token_hash, user_id=alice.id, now=now)
-        tokens.revoke_family(token.family_id, now=now)
+    tokens = SqlRefreshTokenRepository(database)
+    token = tokens.add(
+        NewRefreshToken(alice.id, "a" * 64, "f" * 32, now + timedelta(days=1)), now=now
+    )
+    tokens.get_by_hash(token.token_hash)
+    tokens.consume(token.id, now=now)
+    tokens.revoke(token.token_hash, user_id=alice.id, now=now)
+    tokens.revoke_family(token.family_id, now=now)
 
-        failures = SqlLoginFailureRepository(session)
-        failures.add(["email:alice", "ip:127.0.0.1"], at=now, prune_before=now - timedelta(hours=1))
-        failures.recent(["email:alice", "ip:127.0.0.1"], since=now - timedelta(minutes=15))
-        failures.clear("email:alice")
+    failures = SqlLoginFailureRepository(database)
+    failures.add(["email:alice", "ip:127.0.0.1"], at=now, prune_before=now - timedelta(hours=1))
+    failures.recent(["email:alice", "ip:127.0.0.1"], since=now - timedelta(minutes=15))
+    failures.clear("email:alice")
 
-        songs = SqlSongRepository(session)
-        song = songs.add(
-            {
-                "title": "one",
-                "artist": "artist",
-                "genre": "rock",
-                "file_url": "https://cdn.example.com/one.mp3",
-            }
-        )
-        songs.get(song.id)
-        songs.update(song.id, {"title": "uno"})
+    songs = SqlSongRepository(database)
+    song = songs.add(
+        {
+            "title": "one",
+            "artist": "artist",
+            "genre": "rock",
+            "file_url": "https://cdn.example.com/one.mp3",
+        }
+    )
+    songs.get(song.id)
+    songs.update(song.id, {"title": "uno"})
 
-        albums = SqlAlbumRepository(session)
-        record = albums.add({"title": "a", "artist": "artist", "genre": "rock"})
-        albums.get(record.id)
-        albums.update(record.id, {"description": "d"})
-        albums.link(record.id, song.id, None)
-        albums.link(record.id, song.id, 4)
-        albums.tracks(record.id, after=None, offset=0, limit=10)
-        albums.tracks(record.id, after=After(1, song.id), offset=1, limit=10)
+    albums = SqlAlbumRepository(database)
+    record = albums.add({"title": "a", "artist": "artist", "genre": "rock"})
+    albums.get(record.id)
+    albums.update(record.id, {"description": "d"})
+    albums.link(record.id, song.id, None)
+    albums.link(record.id, song.id, 4)
+    albums.tracks(record.id, after=None, offset=0, limit=10)
+    albums.tracks(record.id, after=After(1, song.id), offset=1, limit=10)
 
-        # Every filter, sort and keyset combination pages differently.
-        for sort in (Sort("id"), Sort("title", descending=True), Sort("created_at")):
-            for after in (None, After(getattr(record, sort.field), record.id)):
-                albums.list(AlbumQuery(q="a%_", genre="rock", artist="artist", sort=sort))
-                albums.list(AlbumQuery(sort=sort, after=after, offset=2, limit=5))
-                songs.list(SongQuery(q="u", genre="rock", sort=sort, after=after))
-                songs.list(SongQuery(album_id=record.id, sort=sort, after=after))
+    # Every filter, sort and keyset combination pages differently.
+    for sort in (Sort("id"), Sort("title", descending=True), Sort("created_at")):
+        for after in (None, After(getattr(record, sort.field), record.id)):
+            albums.list(AlbumQuery(q="a%_", genre="rock", artist="artist", sort=sort))
+            albums.list(AlbumQuery(sort=sort, after=after, offset=2, limit=5))
+            songs.list(SongQuery(q="u", genre="rock", sort=sort, after=after))
+            songs.list(SongQuery(album_id=record.id, sort=sort, after=after))
 
-        likes = SqlLikeRepository(session)
-        likes.like(alice.id, song.id)
-        likes.like(alice.id, song.id)
-        likes.counts([song.id, 404])
-        likes.liked_among(alice.id, [song.id])
-        likes.liked_songs(alice.id, after=None, offset=0, limit=10)
-        likes.liked_songs(alice.id, after=After(now, song.id), offset=1, limit=10)
-        likes.unlike(alice.id, song.id)
+    likes = SqlLikeRepository(database)
+    likes.like(alice.id, song.id)
+    likes.like(alice.id, song.id)
+    likes.counts([song.id, 404])
+    likes.liked_among(alice.id, [song.id])
+    likes.liked_songs(alice.id, after=None, offset=0, limit=10)
+    likes.liked_songs(alice.id, after=After(now, song.id), offset=1, limit=10)
+    likes.unlike(alice.id, song.id)
 
-        albums.unlink(record.id, song.id)
-        albums.delete(record.id)
-        songs.delete(song.id)
-        users.delete(alice.id)
+    albums.unlink(record.id, song.id)
+    albums.delete(record.id)
+    songs.delete(song.id)
+    users.delete(alice.id)
 
     assert checked.failures == []
     assert len(checked.statements) >= MIN_DISTINCT_STATEMENTS, sorted(checked.statements)

@@ -18,14 +18,13 @@ def main() -> int:
         return 2
     database = Database(settings.sqlalchemy_url)
     try:
-        with database.session(write=True) as session:
-            admin = ensure_admin(
-                SqlUserRepository(session),
-                PasswordHasher(settings.bcrypt_rounds),
-                email=settings.admin_email,
-                password=settings.admin_password.get_secret_value(),
-                username=settings.admin_username,
-            )
+        admin = ensure_admin(
+            SqlUserRepository(database),
+            PasswordHasher(settings.bcrypt_rounds),
+            email=settings.admin_email,
+            password=settings.admin_password.get_secret_value(),
+            username=settings.admin_username,
+        )
     except ValueError as exc:  # the username belongs to someone else: say so, no traceback
         print(exc, file=sys.stderr)
         return 2

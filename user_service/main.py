@@ -41,14 +41,13 @@ def _bootstrap_admin(app: FastAPI) -> None:
         return
     database: Database = app.state.database
     try:
-        with database.session(write=True) as session:
-            ensure_admin(
-                SqlUserRepository(session),
-                app.state.hasher,
-                email=settings.admin_email,
-                password=settings.admin_password.get_secret_value(),
-                username=settings.admin_username,
-            )
+        ensure_admin(
+            SqlUserRepository(database),
+            app.state.hasher,
+            email=settings.admin_email,
+            password=settings.admin_password.get_secret_value(),
+            username=settings.admin_username,
+        )
     except SQLAlchemyError as exc:
         # The service still starts; readiness reports the database until it answers.
         logger.warning("admin bootstrap skipped, database unavailable: %s", exc.__class__.__name__)

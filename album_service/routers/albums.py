@@ -10,6 +10,7 @@ from album_service.dependencies import AlbumServiceDep
 from album_service.repos.base import SORTABLE, AlbumQuery
 from album_service.schemas import AlbumCreate, AlbumDeleted, AlbumOut, AlbumSort, AlbumUpdate
 from common.auth import get_principal, require_admin
+from common.db import in_database
 from common.paging import PageParams, keyset_cursor, page_params, parse_keyset_cursor, set_next_link
 from common.schemas import ArtistFilter, GenreFilter, ResourceId, SearchFilter, error_responses
 from database.keyset import Sort
@@ -35,7 +36,7 @@ admin = APIRouter(
     responses=error_responses(503),
     summary="List albums (filter, search, sort, page)",
 )
-def list_albums(
+async def list_albums(
     request: Request,
     response: Response,
     albums: AlbumServiceDep,
@@ -46,17 +47,18 @@ def list_albums(
     sort: Annotated[AlbumSort, Query(description="Column, `-` for descending")] = "id",
 ) -> list[AlbumOut]:
     order = Sort.parse(sort)
-    result = albums.list(
-        AlbumQuery(
-            q=q,
-            genre=genre,
-            artist=artist,
-            sort=order,
-            after=parse_keyset_cursor(page.cursor, order, SORTABLE[order.field]),
-            offset=page.offset,
-            limit=page.limit,
-        )
+    query = AlbumQuery(
+        q=q,
+        genre=genre,
+        artist=artist,
+        sort=order,
+        after=parse_keyset_cursor(page.cursor, order, SORTABLE[order.field]),
+        offset=page.offset,
+        limit=page.limit,
     )
+    # A text filter may read far into the table before a page is full.
+    scan = q is not None or genre is not None or artist is not None
+    result = await in_database(request, lambda: albums.list(query), scan=scan)
     if result.next_after is not None:
         next_cursor = keyset_cursor(order, result.next_after.value, result.next_after.id)
         set_next_link(request, response, next_cursor)
@@ -66,8 +68,8 @@ def list_albums(
 @protected.get(
     "/{album_id}", response_model=AlbumOut, responses=error_responses(404), summary="An album"
 )
-def get_album(album_id: ResourceId, albums: AlbumServiceDep) -> AlbumOut:
-    return AlbumOut.model_validate(albums.get(album_id))
+async def get_album(request: Request, album_id: ResourceId, albums: AlbumServiceDep) -> AlbumOut:
+    return AlbumOut.model_validate(await in_database(request, lambda: albums.get(album_id)))
 
 
 @admin.post(
@@ -77,8 +79,8 @@ def get_album(album_id: ResourceId, albums: AlbumServiceDep) -> AlbumOut:
     responses=error_responses(413),
     summary="Create an album (admin)",
 )
-def create_album(body: AlbumCreate, albums: AlbumServiceDep) -> AlbumOut:
-    return AlbumOut.model_validate(albums.create(body))
+async def create_album(request: Request, body: AlbumCreate, albums: AlbumServiceDep) -> AlbumOut:
+    return AlbumOut.model_validate(await in_database(request, lambda: albums.create(body)))
 
 
 _UPDATE = {
@@ -90,8 +92,11 @@ _UPDATE = {
 
 @admin.put("/{album_id}", **_UPDATE)
 @admin.patch("/{album_id}", **_UPDATE)
-def update_album(album_id: ResourceId, body: AlbumUpdate, albums: AlbumServiceDep) -> AlbumOut:
-    return AlbumOut.model_validate(albums.update(album_id, body))
+async def update_album(
+    request: Request, album_id: ResourceId, body: AlbumUpdate, albums: AlbumServiceDep
+) -> AlbumOut:
+    album = await in_database(request, lambda: albums.update(album_id, body))
+    return AlbumOut.model_validate(album)
 
 
 @admin.delete(
@@ -100,6 +105,8 @@ def update_album(album_id: ResourceId, body: AlbumUpdate, albums: AlbumServiceDe
     responses=error_responses(404),
     summary="Delete an album and its song links; the songs stay (admin)",
 )
-def delete_album(album_id: ResourceId, albums: AlbumServiceDep) -> AlbumDeleted:
-    albums.delete(album_id)
+async def delete_album(
+    request: Request, album_id: ResourceId, albums: AlbumServiceDep
+) -> AlbumDeleted:
+    await in_database(request, lambda: albums.delete(album_id))
     return AlbumDeleted()

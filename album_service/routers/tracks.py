@@ -10,6 +10,7 @@ from album_service.dependencies import AlbumServiceDep
 from album_service.repos.base import TRACK_ORDER
 from album_service.schemas import LinkBody, LinkOut, TrackOut
 from common.auth import get_principal, require_admin
+from common.db import in_database
 from common.paging import PageParams, keyset_cursor, page_params, parse_keyset_cursor, set_next_link
 from common.schemas import ResourceId, error_responses
 
@@ -33,7 +34,7 @@ admin = APIRouter(
     responses=error_responses(404),
     summary="The album's songs in track order",
 )
-def list_tracks(
+async def list_tracks(
     album_id: ResourceId,
     request: Request,
     response: Response,
@@ -42,7 +43,9 @@ def list_tracks(
 ) -> list[TrackOut]:
     # The cursor names the track order, so one from GET /albums is refused (422).
     after = parse_keyset_cursor(page.cursor, TRACK_ORDER, int)
-    result = albums.tracks(album_id, after=after, offset=page.offset, limit=page.limit)
+    result = await in_database(
+        request, lambda: albums.tracks(album_id, after=after, offset=page.offset, limit=page.limit)
+    )
     if result.next_after is not None:
         next_cursor = keyset_cursor(TRACK_ORDER, result.next_after.value, result.next_after.id)
         set_next_link(request, response, next_cursor)
@@ -55,14 +58,16 @@ def list_tracks(
     responses=error_responses(404, 413),
     summary="Put a song on the album, or renumber it (idempotent; admin)",
 )
-def link_song(
+async def link_song(
+    request: Request,
     album_id: ResourceId,
     song_id: ResourceId,
     albums: AlbumServiceDep,
     body: Annotated[LinkBody | None, Body()] = None,
 ) -> LinkOut:
     track_number = body.track_number if body is not None else None
-    return LinkOut.model_validate(albums.link(album_id, song_id, track_number))
+    link = await in_database(request, lambda: albums.link(album_id, song_id, track_number))
+    return LinkOut.model_validate(link)
 
 
 @admin.delete(
@@ -72,6 +77,8 @@ def link_song(
     responses=error_responses(404),
     summary="Take a song off the album (idempotent; admin)",
 )
-def unlink_song(album_id: ResourceId, song_id: ResourceId, albums: AlbumServiceDep) -> Response:
-    albums.unlink(album_id, song_id)
+async def unlink_song(
+    request: Request, album_id: ResourceId, song_id: ResourceId, albums: AlbumServiceDep
+) -> Response:
+    await in_database(request, lambda: albums.unlink(album_id, song_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -7,7 +7,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from album_service.dependencies import get_album_repository
+from album_service.dependencies import get_album_service
 from album_service.main import create_app
 from album_service.repos.memory import InMemoryAlbumRepository
 from album_service.services.albums import AlbumService
@@ -85,7 +85,7 @@ def app(settings: Settings, database: Database) -> FastAPI:
 @pytest.fixture
 def client(app: FastAPI, album_repo: InMemoryAlbumRepository) -> Iterator[TestClient]:
     """The real app with the in-memory repository swapped in."""
-    app.dependency_overrides[get_album_repository] = lambda: album_repo
+    app.dependency_overrides[get_album_service] = lambda: AlbumService(album_repo)
     with TestClient(app) as test_client:
         yield test_client
 

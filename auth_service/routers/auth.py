@@ -1,16 +1,17 @@
 """HTTP for logging in: translate requests to AuthService calls, nothing more.
 
-Handlers that may run bcrypt are plain `def`, so FastAPI runs them in the
-threadpool and a login never blocks the event loop.
+Every database call goes through `in_database`; the bcrypt work of a login is in
+POST handlers, which it always runs in the threadpool, so a login never blocks the
+event loop.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
-from auth_service.dependencies import AuthServiceDep, ClientAddress, TokenIssuerDep
+from auth_service.dependencies import AuthServiceDep, TokenIssuerDep
 from auth_service.schemas import (
     Jwks,
     LoginRequest,
@@ -22,17 +23,20 @@ from auth_service.schemas import (
     VerifyResponse,
 )
 from auth_service.services.auth import IssuedTokens
-from common.auth import CurrentUser, get_principal
+from common.auth import CurrentUser
+from common.db import in_database
 from common.schemas import error_responses
 
 public = APIRouter(prefix="/auth", tags=["auth"])
-protected = APIRouter(
-    prefix="/auth",
-    tags=["auth"],
-    dependencies=[Depends(get_principal)],
-    responses=error_responses(401, 503),
-)
+# Every protected route names its caller (CurrentUser); a router-level guard as
+# well would make FastAPI verify the token twice per request.
+protected = APIRouter(prefix="/auth", tags=["auth"], responses=error_responses(401, 503))
 keys = APIRouter(tags=["keys"])
+
+
+def _client_address(request: Request) -> str:
+    # The peer address; behind a proxy, uvicorn's --proxy-headers puts the real one here.
+    return request.client.host if request.client else "unknown"
 
 
 def _login_response(issued: IssuedTokens) -> LoginResponse:
@@ -51,8 +55,10 @@ def _login_response(issued: IssuedTokens) -> LoginResponse:
     responses=error_responses(401, 413, 429, 503),
     summary="Log in with email and password",
 )
-def login(body: LoginRequest, address: ClientAddress, auth: AuthServiceDep) -> LoginResponse:
-    return _login_response(auth.login(body.email, body.password, address))
+async def login(request: Request, body: LoginRequest, auth: AuthServiceDep) -> LoginResponse:
+    address = _client_address(request)
+    issued = await in_database(request, lambda: auth.login(body.email, body.password, address))
+    return _login_response(issued)
 
 
 @public.post(
@@ -61,10 +67,11 @@ def login(body: LoginRequest, address: ClientAddress, auth: AuthServiceDep) -> L
     responses=error_responses(401, 413, 429, 503),
     summary="OAuth2 password flow (username = email); used by Swagger's Authorize",
 )
-def token(
-    form: Annotated[PasswordForm, Depends()], address: ClientAddress, auth: AuthServiceDep
+async def token(
+    request: Request, form: Annotated[PasswordForm, Depends()], auth: AuthServiceDep
 ) -> TokenResponse:
-    issued = auth.login(form.username, form.password, address)
+    address = _client_address(request)
+    issued = await in_database(request, lambda: auth.login(form.username, form.password, address))
     return TokenResponse(
         access_token=issued.access.token,
         expires_in=issued.access.expires_in,
@@ -78,8 +85,8 @@ def token(
     responses=error_responses(401, 413, 503),
     summary="Trade a refresh token for new tokens (the old one stops working)",
 )
-def refresh(body: RefreshRequest, auth: AuthServiceDep) -> LoginResponse:
-    return _login_response(auth.refresh(body.refresh_token))
+async def refresh(request: Request, body: RefreshRequest, auth: AuthServiceDep) -> LoginResponse:
+    return _login_response(await in_database(request, lambda: auth.refresh(body.refresh_token)))
 
 
 @protected.post(
@@ -89,8 +96,10 @@ def refresh(body: RefreshRequest, auth: AuthServiceDep) -> LoginResponse:
     responses=error_responses(413),
     summary="Revoke one of your refresh tokens",
 )
-def logout(body: LogoutRequest, caller: CurrentUser, auth: AuthServiceDep) -> Response:
-    auth.logout(caller.user_id, body.refresh_token)
+async def logout(
+    request: Request, body: LogoutRequest, caller: CurrentUser, auth: AuthServiceDep
+) -> Response:
+    await in_database(request, lambda: auth.logout(caller.user_id, body.refresh_token))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -7,13 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import insert
 
-from auth_service.dependencies import (
-    get_credential_repository,
-    get_login_failure_repository,
-    get_password_hasher,
-    get_refresh_token_repository,
-)
+from auth_service.dependencies import build_auth_service, get_auth_service
 from auth_service.main import create_app
 from auth_service.repos.memory import (
     InMemoryCredentialRepository,
@@ -79,17 +75,18 @@ def add_sql_user(
     password: str = PASSWORD,
     role: str = "user",
 ) -> int:
-    with database.transaction() as session:
-        user = User(
-            username=name,
-            email=f"{name}@example.com",
-            password_hash=hasher.hash(password),
-            first_name=name.title(),
-            role=role,
+    with database.connect(write=True) as connection:
+        result = connection.execute(
+            insert(User).values(
+                username=name,
+                email=f"{name}@example.com",
+                password_hash=hasher.hash(password),
+                first_name=name.title(),
+                role=role,
+            )
         )
-        session.add(user)
-        session.flush()
-        return user.id
+        connection.commit()
+    return result.inserted_primary_key[0]
 
 
 @pytest.fixture
@@ -152,17 +149,18 @@ def make_client(
 
     def build(*, sql: bool = False, **overrides: object) -> TestClient:
         app: FastAPI = create_app(settings.model_copy(update=overrides), database)
-        app.dependency_overrides[get_password_hasher] = lambda: fast_hasher
         if not sql:
-            # Zero-argument lambdas: FastAPI would read any parameter as a query field.
             credentials = InMemoryCredentialRepository(memory_db)
             tokens = InMemoryRefreshTokenRepository(memory_db)
             failures = InMemoryLoginFailureRepository(memory_db)
-            app.dependency_overrides[get_credential_repository] = lambda: credentials
-            app.dependency_overrides[get_refresh_token_repository] = lambda: tokens
-            app.dependency_overrides[get_login_failure_repository] = lambda: failures
+            # A zero-argument lambda: FastAPI would read any parameter as a query
+            # field. The app's state is read per request, once the lifespan filled it.
+            app.dependency_overrides[get_auth_service] = lambda: build_auth_service(
+                app.state, credentials, tokens, failures
+            )
         client = TestClient(app)
         client.__enter__()  # runs the lifespan: keys, issuer, hasher
+        app.state.hasher = fast_hasher  # in place of the one the lifespan built
         clients.append(client)
         return client
 

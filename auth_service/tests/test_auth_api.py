@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from pydantic import SecretStr
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from auth_service.tests.conftest import PASSWORD, add_memory_user, add_sql_user
 from common.keys import load_verification_key, public_jwk
@@ -294,8 +294,9 @@ def test_sql_refresh_applies_a_role_change(
     sql_client: TestClient, sql_alice: int, database: Database, settings: Settings
 ) -> None:
     tokens = login(sql_client).json()
-    with database.transaction() as session:
-        session.execute(update(User).where(User.id == sql_alice).values(role="admin"))
+    with database.connect(write=True) as connection:
+        connection.execute(update(User).where(User.id == sql_alice).values(role="admin"))
+        connection.commit()
     refreshed = sql_client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert refreshed.json()["role"] == "admin"
     assert verifier(settings).verify(refreshed.json()["auth_token"]).role == "admin"
@@ -305,8 +306,9 @@ def test_sql_deleted_users_refresh_token_is_refused(
     sql_client: TestClient, sql_alice: int, database: Database
 ) -> None:
     tokens = login(sql_client).json()
-    with database.transaction() as session:
-        session.execute(delete(User).where(User.id == sql_alice))
+    with database.connect(write=True) as connection:
+        connection.execute(delete(User).where(User.id == sql_alice))
+        connection.commit()
     response = sql_client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert response.status_code == 401
 
@@ -315,8 +317,9 @@ def test_no_response_carries_a_password_or_hash(
     sql_client: TestClient, sql_alice: int, database: Database
 ) -> None:
     tokens = login(sql_client).json()
-    with database.session() as session:
-        stored_hash = session.get(User, sql_alice).password_hash  # type: ignore[union-attr]
+    with database.connect() as connection:
+        stored_hash = connection.scalar(select(User.password_hash).where(User.id == sql_alice))
+    assert stored_hash
     responses = [
         login(sql_client),
         login(sql_client, password="wrong"),

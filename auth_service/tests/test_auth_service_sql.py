@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import TypeVar
 
 from auth_service.repos.sql import (
     SqlCredentialRepository,
@@ -20,32 +18,26 @@ from common.passwords import PasswordHasher
 from common.settings import Settings
 from database import Database
 
-T = TypeVar("T")
-
 
 def test_concurrent_refreshes_with_one_token_give_one_success(
     database: Database, fast_hasher: PasswordHasher, settings: Settings, issuer: TokenIssuer
 ) -> None:
-    """Each attempt has its own session, as concurrent requests do."""
+    """Every repository call takes a pooled connection of its own, so threads sharing
+    one service race as concurrent requests do."""
     add_sql_user(database, fast_hasher)
-
-    def run(action: Callable[[AuthService], T]) -> T:
-        with database.session(write=True) as session:
-            service = AuthService(
-                credentials=SqlCredentialRepository(session),
-                refresh_tokens=SqlRefreshTokenRepository(session),
-                throttle=LoginThrottle.from_settings(SqlLoginFailureRepository(session), settings),
-                hasher=fast_hasher,
-                issuer=issuer,
-                refresh_lifetime=timedelta(days=1),
-            )
-            return action(service)
-
-    token = run(lambda s: s.login("alice@example.com", PASSWORD, "203.0.113.9")).refresh_token
+    service = AuthService(
+        credentials=SqlCredentialRepository(database),
+        refresh_tokens=SqlRefreshTokenRepository(database),
+        throttle=LoginThrottle.from_settings(SqlLoginFailureRepository(database), settings),
+        hasher=fast_hasher,
+        issuer=issuer,
+        refresh_lifetime=timedelta(days=1),
+    )
+    token = service.login("alice@example.com", PASSWORD, "203.0.113.9").refresh_token
 
     def attempt(_: int) -> str:
         try:
-            run(lambda s: s.refresh(token))
+            service.refresh(token)
         except InvalidRefreshTokenError:
             return "refused"
         return "refreshed"

@@ -1,17 +1,29 @@
-"""Songs and likes in the shared SQL database, with Core selects mapped to records.
-Each write method is one transaction."""
+"""Songs and likes in the shared SQL database, with Core statements mapped to
+records. Each method is one unit of work on a pooled connection of its own: reads
+give the connection back as soon as they have their rows, writes commit."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from database.catalogue import sql_filters
-from database.engine import releases_connection
-from database.keyset import After, sql_after, sql_order
+from database.engine import Database
+from database.keyset import After, Sort, sql_after, sql_order
 from database.models import AlbumSong, Song, User, UserLike
 from database.types import utcnow
 from song_service.repos.base import (
@@ -39,6 +51,19 @@ LIKE_STATE = [
     .label("liked_by_me"),
 ]
 VIEW_BY_ID = select(*SONG_COLUMNS, *LIKE_STATE).where(songs.c.id == bindparam("song_id"))
+# A like or unlike: whether the song exists and the user likes it, in one
+# statement, then the change, then the count; all bound by (user_id, song_id).
+SONG_AND_LIKE = select(
+    exists().where(songs.c.id == bindparam("song_id")),
+    exists().where(
+        likes.c.song_id == bindparam("song_id"), likes.c.user_id == bindparam("user_id")
+    ),
+)
+INSERT_LIKE = insert(likes)
+DELETE_LIKE = delete(likes).where(
+    likes.c.user_id == bindparam("user_id"), likes.c.song_id == bindparam("song_id")
+)
+LIKE_COUNT = select(func.count()).select_from(likes).where(likes.c.song_id == bindparam("song_id"))
 
 
 def _record(row: Any) -> SongRecord:
@@ -46,56 +71,69 @@ def _record(row: Any) -> SongRecord:
 
 
 class SqlSongRepository:
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
     def add(self, values: dict[str, Any]) -> SongRecord:
         now = utcnow()
-        # No RETURNING: MySQL lacks it on INSERT and MariaDB on UPDATE.
-        result = self._session.execute(
-            insert(songs).values(**values, created_at=now, updated_at=now)
-        )
-        song_id = result.inserted_primary_key[0]
-        self._session.commit()
-        return self._get_required(song_id)
+        with self._database.connect(write=True) as connection:
+            # No RETURNING: MySQL lacks it on INSERT and MariaDB on UPDATE.
+            result = connection.execute(
+                insert(songs).values(**values, created_at=now, updated_at=now)
+            )
+            song = _select(connection, result.inserted_primary_key[0])
+            connection.commit()
+        if song is None:  # cannot happen: read inside the inserting transaction
+            raise SongNotFoundError
+        return song
 
-    @releases_connection
     def get(self, song_id: int) -> SongRecord | None:
-        row = self._session.execute(select(*SONG_COLUMNS).where(songs.c.id == song_id)).first()
-        return _record(row) if row else None
+        with self._database.connect() as connection:
+            return _select(connection, song_id)
 
-    @releases_connection
     def list(self, query: SongQuery) -> list[SongRecord]:
-        return [_record(row) for row in self._session.execute(_paged(select(*SONG_COLUMNS), query))]
+        with self._database.connect() as connection:
+            return [
+                _record(row) for row in connection.execute(_paged(select(*SONG_COLUMNS), query))
+            ]
 
-    @releases_connection
     def get_view(self, song_id: int, viewer_id: int | None) -> SongView | None:
-        row = self._session.execute(VIEW_BY_ID, _viewer(viewer_id) | {"song_id": song_id}).first()
+        with self._database.connect() as connection:
+            row = connection.execute(VIEW_BY_ID, _viewer(viewer_id) | {"song_id": song_id}).first()
         return _view(row, viewer_id) if row else None
 
-    @releases_connection
     def list_views(self, query: SongQuery, viewer_id: int | None) -> list[SongView]:
-        statement = _paged(select(*SONG_COLUMNS, *LIKE_STATE), query)
-        rows = self._session.execute(statement, _viewer(viewer_id))
+        params = _viewer(viewer_id)
+        if _is_browsing(query):
+            statement = _browsing_page(query.sort, keyset=query.after is not None)
+            params |= {"offset": query.offset, "limit": query.limit}
+            if query.after is not None:
+                params |= {"after_value": query.after.value, "after_id": query.after.id}
+        else:
+            statement = _paged(select(*SONG_COLUMNS, *LIKE_STATE), query)
+        with self._database.connect() as connection:
+            rows = connection.execute(statement, params).all()
         return [_view(row, viewer_id) for row in rows]
 
     def update(self, song_id: int, changes: dict[str, Any]) -> SongRecord | None:
-        updated = self._session.execute(
-            update(songs).where(songs.c.id == song_id).values(**changes, updated_at=utcnow())
-        ).rowcount
-        self._session.commit()
-        return self.get(song_id) if updated else None
+        with self._database.connect(write=True) as connection:
+            connection.execute(
+                update(songs).where(songs.c.id == song_id).values(**changes, updated_at=utcnow())
+            )
+            song = _select(connection, song_id)
+            connection.commit()
+        return song
 
     def delete(self, song_id: int) -> bool:
-        deleted = self._session.execute(delete(songs).where(songs.c.id == song_id)).rowcount
-        self._session.commit()
+        with self._database.connect(write=True) as connection:
+            deleted = connection.execute(delete(songs).where(songs.c.id == song_id)).rowcount
+            connection.commit()
         return deleted > 0
 
-    def _get_required(self, song_id: int) -> SongRecord:
-        song = self.get(song_id)
-        if song is None:  # deleted by another request between our commit and read
-            raise SongNotFoundError
-        return song
+
+def _select(connection: Connection, song_id: int) -> SongRecord | None:
+    row = connection.execute(select(*SONG_COLUMNS).where(songs.c.id == song_id)).first()
+    return _record(row) if row else None
 
 
 def _paged(statement: Select[Any], query: SongQuery) -> Select[Any]:
@@ -105,6 +143,26 @@ def _paged(statement: Select[Any], query: SongQuery) -> Select[Any]:
         statement = statement.where(sql_after(column, songs.c.id, query.sort, query.after))
     statement = statement.order_by(*sql_order(column, songs.c.id, query.sort))
     return statement.offset(query.offset).limit(query.limit)
+
+
+def _is_browsing(query: SongQuery) -> bool:
+    return (
+        query.q is None and query.genre is None and query.artist is None and query.album_id is None
+    )
+
+
+@functools.cache
+def _browsing_page(sort: Sort, *, keyset: bool) -> Select[Any]:
+    """A page without filters, the commonest request, as one statement per sort built
+    once with bind parameters: building and cache-keying the expression per request
+    cost more than SQLite took to run it."""
+    column = songs.c[sort.field]
+    statement = select(*SONG_COLUMNS, *LIKE_STATE)
+    if keyset:
+        after = After(bindparam("after_value"), bindparam("after_id"))
+        statement = statement.where(sql_after(column, songs.c.id, sort, after))
+    statement = statement.order_by(*sql_order(column, songs.c.id, sort))
+    return statement.offset(bindparam("offset")).limit(bindparam("limit"))
 
 
 def _viewer(viewer_id: int | None) -> dict[str, int]:
@@ -133,59 +191,58 @@ def _filtered(statement: Select[Any], query: SongQuery) -> Select[Any]:
 
 
 class SqlLikeRepository:
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
     def like(self, user_id: int, song_id: int) -> int:
-        if not self._song_exists(song_id):
-            raise SongNotFoundError
-        if not self._is_liked(user_id, song_id):
-            try:
-                self._session.execute(
-                    insert(likes).values(user_id=user_id, song_id=song_id, created_at=utcnow())
-                )
-            except IntegrityError:
-                self._session.rollback()
-                self._explain_failed_like(user_id, song_id)
-        count = self._count(song_id)
-        self._session.commit()
+        key = {"user_id": user_id, "song_id": song_id}
+        with self._database.connect(write=True) as connection:
+            song_exists, liked = connection.execute(SONG_AND_LIKE, key).one()
+            if not song_exists:
+                raise SongNotFoundError
+            if not liked:
+                try:
+                    connection.execute(INSERT_LIKE, key | {"created_at": utcnow()})
+                except IntegrityError:
+                    connection.rollback()
+                    _explain_failed_like(connection, user_id, song_id)
+            count: int = connection.scalar(LIKE_COUNT, key)
+            connection.commit()
         return count
 
     def unlike(self, user_id: int, song_id: int) -> int:
-        if not self._song_exists(song_id):
-            raise SongNotFoundError
-        self._session.execute(
-            delete(likes).where(likes.c.user_id == user_id, likes.c.song_id == song_id)
-        )
-        count = self._count(song_id)
-        self._session.commit()
+        key = {"user_id": user_id, "song_id": song_id}
+        with self._database.connect(write=True) as connection:
+            song_exists, liked = connection.execute(SONG_AND_LIKE, key).one()
+            if not song_exists:
+                raise SongNotFoundError
+            if liked:
+                connection.execute(DELETE_LIKE, key)
+            count: int = connection.scalar(LIKE_COUNT, key)
+            connection.commit()
         return count
 
-    @releases_connection
     def counts(self, song_ids: list[int]) -> dict[int, int]:
         if not song_ids:
             return {}
-        rows = self._session.execute(
+        statement = (
             select(likes.c.song_id, func.count())
             .where(likes.c.song_id.in_(song_ids))
             .group_by(likes.c.song_id)
         )
-        found = {song_id: count for song_id, count in rows}
+        with self._database.connect() as connection:
+            found = {song_id: count for song_id, count in connection.execute(statement)}
         return {song_id: found.get(song_id, 0) for song_id in song_ids}
 
-    @releases_connection
     def liked_among(self, user_id: int, song_ids: list[int]) -> set[int]:
         if not song_ids:
             return set()
-        return set(
-            self._session.scalars(
-                select(likes.c.song_id).where(
-                    likes.c.user_id == user_id, likes.c.song_id.in_(song_ids)
-                )
-            )
+        statement = select(likes.c.song_id).where(
+            likes.c.user_id == user_id, likes.c.song_id.in_(song_ids)
         )
+        with self._database.connect() as connection:
+            return set(connection.scalars(statement))
 
-    @releases_connection
     def liked_songs(
         self, user_id: int, *, after: After | None, offset: int, limit: int
     ) -> list[LikedSong]:
@@ -201,39 +258,20 @@ class SqlLikeRepository:
         statement = statement.order_by(
             *sql_order(likes.c.created_at, likes.c.song_id, NEWEST_LIKE_FIRST)
         )
-        rows = self._session.execute(statement.offset(offset).limit(limit)).mappings()
-        return [
-            LikedSong(
-                SongRecord(**{k: v for k, v in row.items() if k != "liked_at"}), row["liked_at"]
-            )
-            for row in rows
-        ]
+        with self._database.connect() as connection:
+            rows = connection.execute(statement.offset(offset).limit(limit)).all()
+        return [LikedSong(_record(row[:SONG_WIDTH]), row[SONG_WIDTH]) for row in rows]
 
-    def _song_exists(self, song_id: int) -> bool:
-        return bool(self._session.scalar(select(exists().where(songs.c.id == song_id))))
 
-    def _is_liked(self, user_id: int, song_id: int) -> bool:
-        return bool(
-            self._session.scalar(
-                select(exists().where(likes.c.user_id == user_id, likes.c.song_id == song_id))
-            )
-        )
-
-    def _count(self, song_id: int) -> int:
-        return (
-            self._session.scalar(
-                select(func.count()).select_from(likes).where(likes.c.song_id == song_id)
-            )
-            or 0
-        )
-
-    def _explain_failed_like(self, user_id: int, song_id: int) -> None:
-        """An insert lost a race or hit a foreign key: say which, as the fake does."""
-        if self._is_liked(user_id, song_id):
-            return  # another request liked it first: idempotent success
-        if not self._song_exists(song_id):
-            raise SongNotFoundError
-        user_exists = self._session.scalar(select(exists().where(User.id == user_id)))
-        if not user_exists:
-            raise AccountGoneError
-        raise RuntimeError("like insert failed for an unknown reason")
+def _explain_failed_like(connection: Connection, user_id: int, song_id: int) -> None:
+    """An insert lost a race or hit a foreign key: say which, as the fake does."""
+    song_exists, liked = connection.execute(
+        SONG_AND_LIKE, {"user_id": user_id, "song_id": song_id}
+    ).one()
+    if liked:
+        return  # another request liked it first: idempotent success
+    if not song_exists:
+        raise SongNotFoundError
+    if not connection.scalar(select(exists().where(User.id == user_id))):
+        raise AccountGoneError
+    raise RuntimeError("like insert failed for an unknown reason")

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from common.auth import AdminUser, CurrentUser, OptionalUser, get_principal
+from common.auth import AdminUser, CurrentUser, OptionalUser
+from common.db import in_database
 from common.paging import PageParams, page_params, set_next_link
 from common.schemas import (
     MAX_ID,
@@ -28,12 +29,9 @@ from song_service.schemas import (
 )
 
 public = APIRouter(prefix="/songs", tags=["songs"])
-protected = APIRouter(
-    prefix="/songs",
-    tags=["songs"],
-    dependencies=[Depends(get_principal)],
-    responses=error_responses(401, 503),
-)
+# Every protected route names its caller (CurrentUser or AdminUser); a router-level
+# guard as well would make FastAPI verify the token twice per request.
+protected = APIRouter(prefix="/songs", tags=["songs"], responses=error_responses(401, 503))
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
@@ -43,7 +41,7 @@ Paging = Annotated[PageParams, Depends(page_params)]
     responses=error_responses(401, 503),
     summary="Browse songs: filters, sort and paging (Link: rel=next)",
 )
-def list_songs(
+async def list_songs(
     request: Request,
     response: Response,
     songs: SongServiceDep,
@@ -55,8 +53,13 @@ def list_songs(
     album_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     sort: SongSort = "id",
 ) -> list[SongOut]:
-    result = songs.list(
-        page, sort=sort, caller=caller, q=q, genre=genre, artist=artist, album_id=album_id
+    result = await in_database(
+        request,
+        lambda: songs.list(
+            page, sort=sort, caller=caller, q=q, genre=genre, artist=artist, album_id=album_id
+        ),
+        # A text filter may read far into the table before a page is full.
+        scan=q is not None or genre is not None or artist is not None,
     )
     set_next_link(request, response, result.next_cursor)
     return result.items
@@ -65,10 +68,10 @@ def list_songs(
 @protected.get(
     "/liked", response_model=list[LikedSongOut], summary="Your liked songs, newest like first"
 )
-def liked_songs(
+async def liked_songs(
     request: Request, response: Response, songs: SongServiceDep, caller: CurrentUser, page: Paging
 ) -> list[LikedSongOut]:
-    result = songs.liked(page, caller)
+    result = await in_database(request, lambda: songs.liked(page, caller))
     set_next_link(request, response, result.next_cursor)
     return result.items
 
@@ -79,8 +82,10 @@ def liked_songs(
     responses=error_responses(404),
     summary="A song with its like count and whether you like it",
 )
-def get_song(song_id: ResourceId, songs: SongServiceDep, caller: CurrentUser) -> SongOut:
-    return songs.get(song_id, caller)
+async def get_song(
+    request: Request, song_id: ResourceId, songs: SongServiceDep, caller: CurrentUser
+) -> SongOut:
+    return await in_database(request, lambda: songs.get(song_id, caller))
 
 
 @protected.post(
@@ -90,8 +95,10 @@ def get_song(song_id: ResourceId, songs: SongServiceDep, caller: CurrentUser) ->
     responses=error_responses(403, 413),
     summary="Add a song (admin)",
 )
-def create_song(body: SongCreate, songs: SongServiceDep, _: AdminUser) -> SongOut:
-    return songs.create(body)
+async def create_song(
+    request: Request, body: SongCreate, songs: SongServiceDep, _: AdminUser
+) -> SongOut:
+    return await in_database(request, lambda: songs.create(body))
 
 
 _UPDATE = {
@@ -103,10 +110,10 @@ _UPDATE = {
 
 @protected.put("/{song_id}", **_UPDATE)
 @protected.patch("/{song_id}", **_UPDATE)
-def update_song(
-    song_id: ResourceId, body: SongUpdate, songs: SongServiceDep, admin: AdminUser
+async def update_song(
+    request: Request, song_id: ResourceId, body: SongUpdate, songs: SongServiceDep, admin: AdminUser
 ) -> SongOut:
-    return songs.update(song_id, body, admin)
+    return await in_database(request, lambda: songs.update(song_id, body, admin))
 
 
 @protected.delete(
@@ -115,8 +122,10 @@ def update_song(
     responses=error_responses(403, 404),
     summary="Delete a song with its likes and album links (admin)",
 )
-def delete_song(song_id: ResourceId, songs: SongServiceDep, _: AdminUser) -> SongDeleted:
-    songs.delete(song_id)
+async def delete_song(
+    request: Request, song_id: ResourceId, songs: SongServiceDep, _: AdminUser
+) -> SongDeleted:
+    await in_database(request, lambda: songs.delete(song_id))
     return SongDeleted()
 
 
@@ -126,8 +135,10 @@ def delete_song(song_id: ResourceId, songs: SongServiceDep, _: AdminUser) -> Son
     responses=error_responses(404),
     summary="Like a song (idempotent)",
 )
-def like_song(song_id: ResourceId, songs: SongServiceDep, caller: CurrentUser) -> LikeState:
-    return songs.like(song_id, caller)
+async def like_song(
+    request: Request, song_id: ResourceId, songs: SongServiceDep, caller: CurrentUser
+) -> LikeState:
+    return await in_database(request, lambda: songs.like(song_id, caller))
 
 
 @protected.delete(
@@ -136,5 +147,7 @@ def like_song(song_id: ResourceId, songs: SongServiceDep, caller: CurrentUser) -
     responses=error_responses(404),
     summary="Unlike a song (idempotent)",
 )
-def unlike_song(song_id: ResourceId, songs: SongServiceDep, caller: CurrentUser) -> LikeState:
-    return songs.unlike(song_id, caller)
+async def unlike_song(
+    request: Request, song_id: ResourceId, songs: SongServiceDep, caller: CurrentUser
+) -> LikeState:
+    return await in_database(request, lambda: songs.unlike(song_id, caller))

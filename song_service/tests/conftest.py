@@ -11,7 +11,7 @@ from common.settings import Settings
 from database import Database
 from database.memory import MemoryDatabase
 from database.types import utcnow
-from song_service.dependencies import get_like_repository, get_song_repository
+from song_service.dependencies import get_song_service
 from song_service.main import create_app
 from song_service.repos.memory import InMemoryLikeRepository, InMemorySongRepository
 from song_service.services.songs import SongService
@@ -53,8 +53,9 @@ def app(settings: Settings, database: Database) -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI, memory_db: MemoryDatabase) -> Iterator[TestClient]:
-    app.dependency_overrides[get_song_repository] = lambda: InMemorySongRepository(memory_db)
-    app.dependency_overrides[get_like_repository] = lambda: InMemoryLikeRepository(memory_db)
+    app.dependency_overrides[get_song_service] = lambda: SongService(
+        InMemorySongRepository(memory_db), InMemoryLikeRepository(memory_db)
+    )
     with TestClient(app) as test_client:
         yield test_client
 

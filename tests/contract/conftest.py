@@ -12,14 +12,13 @@ so a repository cannot use SQL that only works on the databases at hand.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Engine, Select, delete, event, insert, text
+from sqlalchemy import Select, delete, event, insert, text
 from sqlalchemy.dialects.mssql import pyodbc as mssql_pyodbc
-from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -40,18 +39,17 @@ class Backend:
     name: str
     memory: MemoryDatabase | None = None
     database: Database | None = None
-    session: Session | None = None
 
     def build(
         self,
         *,
         memory: Callable[[MemoryDatabase], Repo],
-        sql: Callable[[Session], Repo],
+        sql: Callable[[Database], Repo],
     ) -> Repo:
         if self.memory is not None:
             return memory(self.memory)
-        assert self.session is not None
-        return sql(self.session)
+        assert self.database is not None
+        return sql(self.database)
 
     def insert(self, table: str, **values: Any) -> int:
         """A row written straight to a table, as another service would have left
@@ -60,12 +58,13 @@ class Backend:
         row = {column.name: None for column in sql_table.columns if column.nullable} | values
         if self.memory is not None:
             return self.memory.insert(table, row)["id"]
-        assert self.session is not None
+        assert self.database is not None
         now = utcnow()
-        result = self.session.execute(
-            insert(sql_table).values(created_at=now, updated_at=now, **row)
-        )
-        self.session.commit()
+        with self.database.connect(write=True) as connection:
+            result = connection.execute(
+                insert(sql_table).values(created_at=now, updated_at=now, **row)
+            )
+            connection.commit()
         return result.inserted_primary_key[0]
 
     def delete(self, table: str, row_id: int) -> None:
@@ -74,19 +73,11 @@ class Backend:
             {"users": self.memory.delete_user, "songs": self.memory.delete_song,
              "albums": self.memory.delete_album}[table](row_id)  # fmt: skip
             return
-        assert self.session is not None
+        assert self.database is not None
         sql_table = Base.metadata.tables[table]
-        self.session.execute(delete(sql_table).where(sql_table.c.id == row_id))
-        self.session.commit()
-
-    @contextmanager
-    def isolated(self) -> Iterator[Backend]:
-        """The same data seen through a session of its own, as a concurrent request has."""
-        if self.database is None:
-            yield self
-            return
-        with self.database.session(write=True) as session:
-            yield Backend(self.name, database=self.database, session=session)
+        with self.database.connect(write=True) as connection:
+            connection.execute(delete(sql_table).where(sql_table.c.id == row_id))
+            connection.commit()
 
 
 # SQL Server ------------------------------------------------------------------
@@ -110,11 +101,13 @@ class MssqlStatementCheck:
     failures: list[str] = field(default_factory=list)
     dialect: Any = field(default_factory=lambda: mssql_dialect())
 
-    def attach(self, engine: Engine) -> None:
-        event.listen(engine, "before_execute", self._before_execute)
+    def attach(self, database: Database) -> None:
+        for engine in database.engines:
+            event.listen(engine, "before_execute", self._before_execute)
 
-    def detach(self, engine: Engine) -> None:
-        event.remove(engine, "before_execute", self._before_execute)
+    def detach(self, database: Database) -> None:
+        for engine in database.engines:
+            event.remove(engine, "before_execute", self._before_execute)
 
     def _before_execute(
         self,
@@ -239,17 +232,15 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
         database: Database = request.getfixturevalue("database")
         check: MssqlStatementCheck = request.getfixturevalue("mssql_statements")
         failures_before = len(check.failures)
-        check.attach(database.engine)
+        check.attach(database)
         try:
-            with database.session(write=True) as session:
-                yield Backend(name, database=database, session=session)
+            yield Backend(name, database=database)
         finally:
-            check.detach(database.engine)
+            check.detach(database)
         if len(check.failures) > failures_before:
             pytest.fail("\n".join(check.failures[failures_before:]), pytrace=False)
         return
     require_server(name)  # skip (or fail in CI) before touching the session fixture
     database = request.getfixturevalue("server_databases")[name]
     clear(database)
-    with database.session(write=True) as session:
-        yield Backend(name, database=database, session=session)
+    yield Backend(name, database=database)

@@ -346,14 +346,13 @@ def test_deleting_a_song_cascades_to_its_links(backend: Backend) -> None:
 
 
 def test_concurrent_identical_links_give_one_link(backend: Backend) -> None:
-    """Each thread uses its own session, as concurrent requests do."""
+    """Each call takes a connection of its own, as concurrent requests do."""
     repo = make_repo(backend)
     album_id = repo.add(album("a")).id
     song_id = add_song(backend)  # a commit last: no transaction left open here
 
     def attempt(_: int) -> int:
-        with backend.isolated() as isolated:
-            return make_repo(isolated).link(album_id, song_id, None).track_number
+        return make_repo(backend).link(album_id, song_id, None).track_number
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         numbers = list(pool.map(attempt, range(16)))

@@ -133,13 +133,12 @@ def test_a_token_is_consumed_only_once(backend: Backend) -> None:
 
 
 def test_concurrent_consumes_of_one_token_give_exactly_one_win(backend: Backend) -> None:
-    """Each thread uses its own session, as concurrent refresh requests do."""
+    """Each call takes a connection of its own, as concurrent refresh requests do."""
     alice = seed_user(backend, "alice")
     token = refresh_tokens(backend).add(new_token(alice, "a"), now=utcnow())
 
     def attempt(_: int) -> bool:
-        with backend.isolated() as isolated:
-            return refresh_tokens(isolated).consume(token.id, now=utcnow())
+        return refresh_tokens(backend).consume(token.id, now=utcnow())
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         outcomes = list(pool.map(attempt, range(16)))

@@ -56,11 +56,12 @@ def link(backend: Backend, album_id: int, song_id: int, track: int) -> None:
             "album_id": album_id, "song_id": song_id, "track_number": track,
         }  # fmt: skip
         return
-    assert backend.session is not None
-    backend.session.execute(
-        insert(AlbumSong).values(album_id=album_id, song_id=song_id, track_number=track)
-    )
-    backend.session.commit()
+    assert backend.database is not None
+    with backend.database.connect(write=True) as connection:
+        connection.execute(
+            insert(AlbumSong).values(album_id=album_id, song_id=song_id, track_number=track)
+        )
+        connection.commit()
 
 
 def add_album(backend: Backend) -> int:

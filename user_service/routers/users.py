@@ -1,4 +1,9 @@
-"""HTTP for accounts: translate requests to UserService calls, nothing more."""
+"""HTTP for accounts: translate requests to UserService calls, nothing more.
+
+Every service call goes through `in_database`. The bcrypt work (sign-up, password
+and email changes) is in POST/PUT/PATCH handlers, which it always runs in the
+threadpool; the GET handlers only read.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
-from common.auth import AdminUser, CurrentUser, get_principal
+from common.auth import AdminUser, CurrentUser
+from common.db import in_database
 from common.paging import (
     PageParams,
     keyset_cursor,
@@ -21,12 +27,9 @@ from user_service.schemas import PrivateProfile, PublicProfile, SignUp, UserDele
 
 BY_ID = Sort("id")
 public = APIRouter(prefix="/users", tags=["users"])
-protected = APIRouter(
-    prefix="/users",
-    tags=["users"],
-    dependencies=[Depends(get_principal)],
-    responses=error_responses(401, 503),
-)
+# Every protected route names its caller (CurrentUser or AdminUser); a router-level
+# guard as well would make FastAPI verify the token twice per request.
+protected = APIRouter(prefix="/users", tags=["users"], responses=error_responses(401, 503))
 
 
 @public.post(
@@ -36,8 +39,9 @@ protected = APIRouter(
     responses=error_responses(409, 413, 503),
     summary="Sign up",
 )
-def sign_up(body: SignUp, users: UserServiceDep) -> PrivateProfile:
-    return PrivateProfile.model_validate(users.sign_up(body))
+async def sign_up(request: Request, body: SignUp, users: UserServiceDep) -> PrivateProfile:
+    user = await in_database(request, lambda: users.sign_up(body))
+    return PrivateProfile.model_validate(user)
 
 
 @protected.get(
@@ -45,7 +49,7 @@ def sign_up(body: SignUp, users: UserServiceDep) -> PrivateProfile:
     response_model=list[PrivateProfile] | list[PublicProfile],
     summary="List users (private profiles for admins)",
 )
-def list_users(
+async def list_users(
     request: Request,
     response: Response,
     caller: CurrentUser,
@@ -54,7 +58,9 @@ def list_users(
 ) -> list[PrivateProfile] | list[PublicProfile]:
     after = parse_keyset_cursor(page.cursor, BY_ID, int)
     after_id = after.id if after else None
-    result = users.list(after_id=after_id, offset=page.offset, limit=page.limit)
+    result = await in_database(
+        request, lambda: users.list(after_id=after_id, offset=page.offset, limit=page.limit)
+    )
     if result.next_after_id is not None:
         next_id = result.next_after_id
         set_next_link(request, response, keyset_cursor(BY_ID, next_id, next_id))
@@ -64,8 +70,9 @@ def list_users(
 
 
 @protected.get("/me", response_model=PrivateProfile, summary="Your own profile")
-def me(caller: CurrentUser, users: UserServiceDep) -> PrivateProfile:
-    return PrivateProfile.model_validate(users.get(caller.user_id))
+async def me(request: Request, caller: CurrentUser, users: UserServiceDep) -> PrivateProfile:
+    user = await in_database(request, lambda: users.get(caller.user_id))
+    return PrivateProfile.model_validate(user)
 
 
 @protected.get(
@@ -74,10 +81,14 @@ def me(caller: CurrentUser, users: UserServiceDep) -> PrivateProfile:
     responses=error_responses(403, 404),
     summary="Find a user by email (admin)",
 )
-def get_by_email(
-    email: Annotated[str, Path(max_length=254, pattern=NO_NUL)], _: AdminUser, users: UserServiceDep
+async def get_by_email(
+    request: Request,
+    email: Annotated[str, Path(max_length=254, pattern=NO_NUL)],
+    _: AdminUser,
+    users: UserServiceDep,
 ) -> PrivateProfile:
-    return PrivateProfile.model_validate(users.get_by_email(email))
+    user = await in_database(request, lambda: users.get_by_email(email))
+    return PrivateProfile.model_validate(user)
 
 
 @protected.get(
@@ -86,10 +97,10 @@ def get_by_email(
     responses=error_responses(404),
     summary="A profile: private for yourself and admins, public otherwise",
 )
-def get_user(
-    user_id: ResourceId, caller: CurrentUser, users: UserServiceDep
+async def get_user(
+    request: Request, user_id: ResourceId, caller: CurrentUser, users: UserServiceDep
 ) -> PrivateProfile | PublicProfile:
-    user = users.get(user_id)
+    user = await in_database(request, lambda: users.get(user_id))
     if caller.is_admin or caller.user_id == user_id:
         return PrivateProfile.model_validate(user)
     return PublicProfile.model_validate(user)
@@ -104,10 +115,15 @@ _UPDATE = {
 
 @protected.put("/{user_id}", **_UPDATE)
 @protected.patch("/{user_id}", **_UPDATE)
-def update_user(
-    user_id: ResourceId, body: UserUpdate, caller: CurrentUser, users: UserServiceDep
+async def update_user(
+    request: Request,
+    user_id: ResourceId,
+    body: UserUpdate,
+    caller: CurrentUser,
+    users: UserServiceDep,
 ) -> PrivateProfile:
-    return PrivateProfile.model_validate(users.update(caller, user_id, body))
+    updated = await in_database(request, lambda: users.update(caller, user_id, body))
+    return PrivateProfile.model_validate(updated)
 
 
 @protected.delete(
@@ -116,6 +132,8 @@ def update_user(
     responses=error_responses(403, 404),
     summary="Delete an account and its likes (yourself or admin)",
 )
-def delete_user(user_id: ResourceId, caller: CurrentUser, users: UserServiceDep) -> UserDeleted:
-    users.delete(caller, user_id)
+async def delete_user(
+    request: Request, user_id: ResourceId, caller: CurrentUser, users: UserServiceDep
+) -> UserDeleted:
+    await in_database(request, lambda: users.delete(caller, user_id))
     return UserDeleted()

@@ -10,9 +10,10 @@ from common.passwords import PasswordHasher
 from common.settings import Settings
 from database import Database
 from database.memory import MemoryDatabase
-from user_service.dependencies import get_password_hasher, get_user_repository
+from user_service.dependencies import get_user_service
 from user_service.main import create_app
 from user_service.repos.memory import InMemoryUserRepository
+from user_service.repos.sql import SqlUserRepository
 from user_service.services.users import UserService
 
 
@@ -37,19 +38,20 @@ def app(settings: Settings, database: Database) -> FastAPI:
 
 
 @pytest.fixture
-def client(
-    app: FastAPI, user_repo: InMemoryUserRepository, fast_hasher: PasswordHasher
-) -> Iterator[TestClient]:
-    """The real app with the in-memory repository and a fast hasher swapped in."""
-    app.dependency_overrides[get_user_repository] = lambda: user_repo
-    app.dependency_overrides[get_password_hasher] = lambda: fast_hasher
+def client(app: FastAPI, service: UserService) -> Iterator[TestClient]:
+    """The real app with the service on the in-memory repository and a fast hasher."""
+    app.dependency_overrides[get_user_service] = lambda: service
     with TestClient(app) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def sql_client(app: FastAPI, fast_hasher: PasswordHasher) -> Iterator[TestClient]:
+def sql_client(
+    app: FastAPI, database: Database, fast_hasher: PasswordHasher
+) -> Iterator[TestClient]:
     """The real app on a migrated SQLite file, only the hasher made fast."""
-    app.dependency_overrides[get_password_hasher] = lambda: fast_hasher
+    app.dependency_overrides[get_user_service] = lambda: UserService(
+        SqlUserRepository(database), fast_hasher
+    )
     with TestClient(app) as test_client:
         yield test_client
