@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_CORS_ORIGINS)
     )
-    # Threads that run the handlers (blocking database calls, bcrypt). None picks
+    # Threads for blocking work (see common.db.in_database; bcrypt). None picks
     # by database: see common.app.
     threadpool_size: int | None = Field(default=None, ge=1, le=256)
     max_body_bytes: int = 1024 * 1024

@@ -1,4 +1,5 @@
-"""One engine and one session factory per process, built from settings."""
+"""The process's database: engines built from settings, Core connections for the
+repositories' units of work, ORM sessions for scripts and tests."""
 
 from __future__ import annotations
 
@@ -98,7 +99,8 @@ def create_database_engine(url: str | URL, *, connect_timeout: int = 5) -> Engin
 
 
 class Database:
-    """Owns the process's engine; hands out sessions for reads and for writes."""
+    """Owns the process's engines (on a SQLite file, a second one for writes) and
+    hands out connections, and sessions, for reads and for writes."""
 
     def __init__(self, url: str | URL, *, connect_timeout: int = 5) -> None:
         self.engine = create_database_engine(url, connect_timeout=connect_timeout)
