@@ -1,4 +1,4 @@
-"""Token dependencies every service declares once at router level."""
+"""Who is calling: the bearer-token dependencies every service uses."""
 
 from __future__ import annotations
 
