@@ -24,6 +24,7 @@ from database.engine import Database
 from database.keyset import After, sql_after, sql_order
 from database.models import Album, AlbumSong, Song
 from database.types import utcnow
+from database.writes import insert_stamped
 
 albums = Album.__table__
 songs = Song.__table__
@@ -40,14 +41,8 @@ class SqlAlbumRepository:
         self._database = database
 
     def add(self, values: dict[str, Any]) -> AlbumRecord:
-        now = utcnow()
         with self._database.connect(write=True) as connection:
-            # No RETURNING: MySQL lacks it on INSERT. The row is read back before
-            # the commit so no transaction (and no SQLite lock) is left open after.
-            result = connection.execute(
-                insert(albums).values(**values, created_at=now, updated_at=now)
-            )
-            album = _select(connection, result.inserted_primary_key[0])
+            album = _select(connection, insert_stamped(connection, albums, values))
             connection.commit()
         if album is None:  # cannot happen: read inside the inserting transaction
             raise AlbumNotFoundError

@@ -26,6 +26,7 @@ from database.engine import Database
 from database.keyset import After, Sort, sql_after, sql_order
 from database.models import AlbumSong, Song, User, UserLike
 from database.types import utcnow
+from database.writes import insert_stamped
 from song_service.repos.base import (
     NEWEST_LIKE_FIRST,
     AccountGoneError,
@@ -75,13 +76,8 @@ class SqlSongRepository:
         self._database = database
 
     def add(self, values: dict[str, Any]) -> SongRecord:
-        now = utcnow()
         with self._database.connect(write=True) as connection:
-            # No RETURNING: MySQL lacks it on INSERT and MariaDB on UPDATE.
-            result = connection.execute(
-                insert(songs).values(**values, created_at=now, updated_at=now)
-            )
-            song = _select(connection, result.inserted_primary_key[0])
+            song = _select(connection, insert_stamped(connection, songs, values))
             connection.commit()
         if song is None:  # cannot happen: read inside the inserting transaction
             raise SongNotFoundError

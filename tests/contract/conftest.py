@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Select, delete, event, insert, text
+from sqlalchemy import Select, delete, event, text
 from sqlalchemy.dialects.mssql import pyodbc as mssql_pyodbc
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ClauseElement
@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from database import Base, Database
 from database.memory import MemoryDatabase
 from database.migrate import upgrade
-from database.types import utcnow
+from database.writes import insert_stamped
 from tests.databases import require_server, scratch_database
 
 Repo = TypeVar("Repo")
@@ -59,13 +59,10 @@ class Backend:
         if self.memory is not None:
             return self.memory.insert(table, row)["id"]
         assert self.database is not None
-        now = utcnow()
         with self.database.connect(write=True) as connection:
-            result = connection.execute(
-                insert(sql_table).values(created_at=now, updated_at=now, **row)
-            )
+            row_id = insert_stamped(connection, sql_table, row)
             connection.commit()
-        return result.inserted_primary_key[0]
+        return row_id
 
     def delete(self, table: str, row_id: int) -> None:
         """Delete a row with the cascades of the real foreign keys."""
