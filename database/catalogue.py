@@ -1,41 +1,94 @@
-"""What `q`, `genre` and `artist` mean for albums and songs, for SQL and in memory
-side by side, so both repositories of both services search alike."""
+"""What `q`, `genre`, `artist` and the text sorts mean for albums and songs, for
+SQL and in memory side by side, so both repositories of both services agree
+(API.md, "Text: one meaning on every database").
+
+Exact filters and sorts compare the folded keys (`title_key`, `artist_key`,
+`genre_key`: database.text.fold, cut to size), never the raw columns, so
+`genre=jazz` finds "Jazz" and titles sort alpha, Ärger, beta, Zebra everywhere.
+A ranked search page comes from database.search.sql_search / memory_search.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, or_
+from sqlalchemy import ColumnElement, Table, func
+
+from database.models import KEY_LENGTHS, folded_key
+from database.search import search_rank, sql_matches
+
+# The fields whose sorts and exact filters use a folded key.
+KEY_FIELDS = frozenset(KEY_LENGTHS)
+
+
+def catalogue_keys(values: Mapping[str, Any]) -> dict[str, str]:
+    """The key columns for the text fields among `values`: {"title": "Ärger"} gives
+    {"title_key": "arger"}. Repositories add them to every update (`changes |
+    catalogue_keys(changes)`); inserts get them from the column defaults, and
+    passing them there as well is harmless."""
+    return {
+        f"{field}_key": folded_key(field, values[field])
+        for field in KEY_FIELDS
+        if values.get(field) is not None
+    }
+
+
+def sort_column(table: Table, field: str) -> Any:
+    """The column that ORDER BY and keyset cursors use for sort `field`."""
+    return table.c[f"{field}_key"] if field in KEY_FIELDS else table.c[field]
+
+
+def sort_value(field: str, value: Any) -> Any:
+    """The cursor value of a row whose `field` holds `value`: its key for text
+    fields, the value itself otherwise (pairs with `sort_column`)."""
+    return folded_key(field, value) if field in KEY_FIELDS else value
+
+
+def memory_sort_key(field: str) -> Callable[[Mapping[str, Any]], Any]:
+    """The in-memory twin of `sort_column`, for keyset.memory_page(key=...)."""
+    if field in KEY_FIELDS:
+        return lambda row: folded_key(field, row[field])
+    return lambda row: row[field]
 
 
 def sql_filters(
-    table: Table, *, q: str | None, genre: str | None, artist: str | None
+    table: Table,
+    *,
+    q: str | None,
+    genre: str | None,
+    artist: str | None,
+    residual: bool = False,
 ) -> list[ColumnElement[bool]]:
+    """WHERE conditions for the exact filters and, for lists sorted by a column
+    rather than ranked, for q (see search.sql_matches).
+
+    `residual`: the filters only check rows that another index found (a ranked
+    search's buckets). Their keys are then wrapped in COALESCE, which no planner
+    can seek on: otherwise SQLite and PostgreSQL drive a search for "love" in
+    Jazz from the genre's index and sort every Jazz song, where walking the
+    term's index in rank order stops after one page."""
     conditions: list[ColumnElement[bool]] = []
+
+    def key(field: str) -> ColumnElement[Any]:
+        column = table.c[f"{field}_key"]
+        return func.coalesce(column, column) if residual else column
+
     if genre is not None:
-        conditions.append(table.c.genre == genre)
+        conditions.append(key("genre") == folded_key("genre", genre))
     if artist is not None:
-        conditions.append(table.c.artist == artist)
-    if q is not None:
-        # autoescape: %, _ and the escape character typed by a user match themselves.
-        conditions.append(
-            or_(
-                table.c.title.icontains(q, autoescape=True),
-                table.c.artist.icontains(q, autoescape=True),
-            )
-        )
+        conditions.append(key("artist") == folded_key("artist", artist))
+    if q is not None and (matches := sql_matches(table, q)) is not None:
+        conditions.append(matches)
     return conditions
 
 
 def memory_matches(
     row: Mapping[str, Any], *, q: str | None, genre: str | None, artist: str | None
 ) -> bool:
-    if genre is not None and row["genre"] != genre:
+    """The in-memory twin of `sql_filters` for a row with title, artist, genre, id."""
+    if genre is not None and folded_key("genre", row["genre"]) != folded_key("genre", genre):
         return False
-    if artist is not None and row["artist"] != artist:
+    if artist is not None and folded_key("artist", row["artist"]) != folded_key("artist", artist):
         return False
-    if q is None:
-        return True
-    needle = q.lower()
-    return needle in row["title"].lower() or needle in row["artist"].lower()
+    return q is None or search_rank(row, q) is not None

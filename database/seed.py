@@ -13,9 +13,10 @@ from datetime import date
 
 from sqlalchemy import insert, select
 
-from common.settings import get_settings
 from database import Database
 from database.models import Album, AlbumSong, Song
+from database.search import sync_terms
+from database.settings import get_database_settings
 from database.types import utcnow
 
 CDN = "https://cdn.musicplayer.example"
@@ -83,6 +84,7 @@ def seed(database: Database) -> tuple[int, int]:
                             f"released {album['released']:%B %Y}.",
                 cover_image_url=cover, created_at=now, updated_at=now,
             )).inserted_primary_key[0]  # fmt: skip
+            sync_terms(session.connection(), "albums", album_id, album["title"], album["artist"])
             for number, title, duration in album["tracks"]:
                 song_id = session.execute(insert(Song).values(
                     title=title, artist=album["artist"], genre=album["genre"],
@@ -92,6 +94,7 @@ def seed(database: Database) -> tuple[int, int]:
                     description=f"Track {number} of {album['title']}.",
                     created_at=now, updated_at=now,
                 )).inserted_primary_key[0]  # fmt: skip
+                sync_terms(session.connection(), "songs", song_id, title, album["artist"])
                 session.execute(
                     insert(AlbumSong).values(
                         album_id=album_id, song_id=song_id, track_number=number
@@ -103,7 +106,7 @@ def seed(database: Database) -> tuple[int, int]:
 
 
 def main() -> None:
-    settings = get_settings()
+    settings = get_database_settings()
     database = Database(settings.sqlalchemy_url)
     try:
         albums, songs = seed(database)

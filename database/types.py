@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Integer
-from sqlalchemy.dialects import mssql, mysql
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, Unicode
+from sqlalchemy.dialects import mssql, mysql, postgresql
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY, not a BIGINT one.
@@ -56,3 +56,41 @@ def _parse_sqlite_utc(value: str | None) -> datetime | None:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Text compared by code point on every database -------------------------------
+#
+# SQLite compares text by code point already. Elsewhere the default collation
+# would apply its own case, accent and language rules: MariaDB's utf8mb4 default
+# treats "josé" and "jose" as equal, PostgreSQL sorts by the server's locale,
+# SQL Server by the database's (usually case-insensitive) collation. Columns
+# whose comparisons must mean exactly "the same string" (identities) or must
+# order exactly like Python's `sorted` (folded keys, search terms) use these.
+
+# SQL Server's binary collation: case- and accent-sensitive; nvarchar compared by
+# UTF-16 code unit, which is code point order except that characters U+E000 to
+# U+FFFF sort after those beyond U+FFFF (emoji). No folded text in the catalogue
+# is known to depend on that, but it is the one known difference.
+MSSQL_BINARY = "Latin1_General_100_BIN2"
+# MariaDB/MySQL: code point order. It is a PAD SPACE collation (trailing spaces
+# ignored), harmless for keys: database.text.fold leaves none, nor anything below
+# U+0020 that would sort before the padding.
+MYSQL_BINARY = "utf8mb4_bin"
+
+
+def exact_text(length: int) -> TypeEngine[str]:
+    """Unicode(length) that compares exactly (case, accents, every code point) on
+    every database: for identities such as emails and usernames."""
+    return (
+        Unicode(length)
+        .with_variant(mysql.VARCHAR(length, collation=MYSQL_BINARY), "mysql", "mariadb")
+        .with_variant(mssql.NVARCHAR(length, collation=MSSQL_BINARY), "mssql")
+    )
+
+
+def folded_text(length: int) -> TypeEngine[str]:
+    """Unicode(length) for folded keys and search terms: compared and sorted by
+    code point on every database, as Python compares `str`, so ORDER BY, range
+    conditions and the in-memory fakes agree. PostgreSQL's "C" collation is byte
+    order, which for UTF-8 is code point order."""
+    return exact_text(length).with_variant(postgresql.VARCHAR(length, collation="C"), "postgresql")

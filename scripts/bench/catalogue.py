@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import create_engine, func, insert, select
 
+from database.backfill import backfill_text
 from database.models import Album, AlbumSong, Song
 from database.types import utcnow
 
@@ -67,6 +68,8 @@ def load(url: str, songs: int, albums: int) -> Catalogue:
                     })  # fmt: skip
                 connection.execute(insert(Song), rows)
             song_ids = connection.scalars(select(Song.id).order_by(Song.id)).all()
+            # The folded keys came from the column defaults; the search terms too.
+            backfill_text(connection)
 
             for first in range(0, songs, CHUNK):
                 links = [

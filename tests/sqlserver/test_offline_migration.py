@@ -39,9 +39,23 @@ def test_foreign_keys_cascade_and_statements_are_batched(script: str) -> None:
     cascades = re.findall(r"FOREIGN KEY\((\w+)\) REFERENCES (\w+) \(id\) ON DELETE CASCADE", script)
     assert sorted(cascades) == sorted(
         [("album_id", "albums"), ("song_id", "songs"), ("user_id", "users"),
-         ("song_id", "songs"), ("user_id", "users")]
+         ("song_id", "songs"), ("user_id", "users"),
+         ("song_id", "songs"), ("album_id", "albums")]  # song_terms, album_terms
     )  # fmt: skip
     assert script.count("\nGO\n") >= len(Base.metadata.sorted_tables)
+
+
+def test_text_keys_terms_and_identities_are_binary_and_backfilled(script: str) -> None:
+    # 0003: code point comparisons, and the approximate T-SQL backfill that
+    # `python -m database.backfill` completes (see the migration's docstring).
+    for column in ("email NVARCHAR(254)", "username NVARCHAR(50)", "throttle_key NVARCHAR(300)"):
+        assert f"ALTER COLUMN {column} COLLATE Latin1_General_100_BIN2 NOT NULL" in script
+    assert "ALTER TABLE users ADD CONSTRAINT uq_users_email UNIQUE (email)" in script
+    assert "title_key NVARCHAR(200) COLLATE Latin1_General_100_BIN2 NOT NULL" in script
+    assert "term NVARCHAR(100) COLLATE Latin1_General_100_BIN2 NOT NULL" in script
+    assert re.search(r"UPDATE songs SET title_key = LEFT\(LTRIM\(RTRIM\(TRANSLATE\(LOWER", script)
+    assert "CROSS APPLY STRING_SPLIT(songs.title_key + N' ' + songs.artist_key" in script
+    assert "DROP INDEX ix_songs_title_id ON songs" in script
 
 
 def test_the_cli_prints_the_same_script() -> None:
