@@ -6,17 +6,20 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
+from sqlalchemy import insert, update
 
 from common.keys import ensure_key_pair, public_jwk
 from common.passwords import PasswordHasher
 from common.settings import Settings
 from database import Database
 from database.migrate import upgrade
+from database.models import User
 
 TokenFactory = Callable[..., str]
 
@@ -58,14 +61,38 @@ def fast_hasher() -> PasswordHasher:
     return PasswordHasher(rounds=4)
 
 
+def hold_role(database: Database, user_id: int, role: str) -> None:
+    """Make `users` say the account has `role`, creating the row if needed: an
+    admin token is honoured only while the database agrees (API.md, Sessions)."""
+    users = User.__table__
+    with database.connect(write=True) as connection:
+        changed = connection.execute(
+            update(users).where(users.c.id == user_id).values(role=role)
+        ).rowcount
+        if not changed:
+            now = datetime.now(UTC)
+            connection.execute(
+                insert(users).values(
+                    id=user_id, username=f"minted{user_id}", email=f"minted{user_id}@example.com",
+                    password_hash="!", first_name="Minted", role=role, created_at=now,  # noqa: S106
+                    updated_at=now,
+                )
+            )  # fmt: skip
+        connection.commit()
+
+
 @pytest.fixture
-def make_token(key_dir: Path, settings: Settings) -> TokenFactory:
+def make_token(key_dir: Path, settings: Settings, request: pytest.FixtureRequest) -> TokenFactory:
     """Mint an RS256 access token the way auth_service does; any claim can be
-    overridden (or removed with None) to build forged or broken tokens."""
+    overridden (or removed with None) to build forged or broken tokens. Like
+    auth_service, it mints an admin token only for an account the database holds
+    as admin: the test database's `users` row is made to say so."""
     private_pem = (key_dir / "jwt_private.pem").read_bytes()
     kid = public_jwk((key_dir / "jwt_public.pem").read_bytes())["kid"]
 
     def mint(user_id: int = 1, role: str = "user", **overrides: Any) -> str:
+        if role == "admin" and isinstance(user_id, int) and 0 < user_id < 2**63:
+            hold_role(request.getfixturevalue("database"), user_id, role)
         now = int(time.time())
         claims: dict[str, Any] = {
             "sub": str(user_id),

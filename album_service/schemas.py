@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
-from common.schemas import ApiInput, ApiModel, PartialUpdate
+from common.schemas import (
+    ApiInput,
+    ApiModel,
+    HttpUrlField,
+    PartialUpdate,
+    SongFields,
+    non_blank_text,
+)
 
-Title = Annotated[str, Field(min_length=1, max_length=100)]
-Artist = Annotated[str, Field(min_length=1, max_length=100)]
-Genre = Annotated[str, Field(min_length=1, max_length=50)]
+Title = non_blank_text(100)
+Artist = non_blank_text(100)
+Genre = non_blank_text(50)
 Description = Annotated[str, Field(max_length=500)]
-CoverImageUrl = Annotated[str, Field(max_length=255)]
-TrackNumber = Annotated[int, Field(ge=1, le=10_000)]
+CoverImageUrl = HttpUrlField
+# Strict: `true` is not a track number (pydantic would otherwise read it as 1).
+TrackNumber = Annotated[StrictInt, Field(ge=1, le=10_000)]
 
 # The allow-list of `sort` values; an unknown one is a 422 before any query runs.
 AlbumSort = Literal[
@@ -63,20 +71,9 @@ class AlbumOut(ApiModel):
     updated_at: datetime
 
 
-class TrackOut(ApiModel):
+class TrackOut(SongFields):
     """A song on an album: the song's fields plus its place on the album."""
 
-    id: int
-    title: str
-    artist: str
-    genre: str
-    file_url: str
-    duration: int | None
-    description: str | None
-    cover_image_url: str | None
-    release_date: date | None
-    created_at: datetime
-    updated_at: datetime
     track_number: int
 
 

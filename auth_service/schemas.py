@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
 from common.schemas import NO_NUL, ApiInput
+from common.tokens import Role
 
 # Login takes any string as the email: an address that could never be registered just
 # fails with 401 like any other. The caps keep hashing and throttle keys bounded.
@@ -16,7 +17,6 @@ LoginEmail = Annotated[str, Field(max_length=254)]
 LoginPassword = Annotated[str, Field(max_length=128)]
 # token_urlsafe(32) is 43 characters; the cap only stops absurd input early.
 RefreshTokenValue = Annotated[str, Field(min_length=1, max_length=256)]
-Role = Literal["user", "admin"]
 
 
 class LoginRequest(ApiInput):

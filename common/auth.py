@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
 from common.errors import ForbiddenError, ServiceUnavailableError, UnauthorizedError
-from common.keys import load_verification_key
+from common.keys import load_verification_keys
 from common.settings import Settings
 from common.tokens import Principal, TokenVerifier
 
@@ -28,14 +31,19 @@ class VerifierProvider:
     def get(self) -> TokenVerifier:
         if self._verifier is None:
             try:
-                key = load_verification_key(self._settings)
+                keys = load_verification_keys(self._settings)
             except FileNotFoundError as exc:
                 missing = Path(exc.filename or self._settings.public_key_path)
                 raise ServiceUnavailableError(
                     f"Token verification key not available yet ({missing.name})"
                 ) from exc
+            # After a key rotation the first token with the new `kid` makes the
+            # verifier read the key files again (common.tokens).
             self._verifier = TokenVerifier(
-                key, issuer=self._settings.jwt_issuer, audience=self._settings.jwt_audience
+                keys,
+                issuer=self._settings.jwt_issuer,
+                audience=self._settings.jwt_audience,
+                reload=lambda: load_verification_keys(self._settings),
             )
         return self._verifier
 
@@ -65,9 +73,26 @@ class BearerPrincipal(OAuth2PasswordBearer):
             return None  # public routes say more to a signed-in caller; a bad token is still a 401
         provider: VerifierProvider = request.app.state.verifier
         principal = provider.get().verify(token)
+        if principal.is_admin:
+            principal = await _as_current_role(request, principal)
         if self._admin and not principal.is_admin:
             raise ForbiddenError("Admin role required")
         return principal
+
+
+async def _as_current_role(request: Request, principal: Principal) -> Principal:
+    """The caller with the role the database holds now (API.md, Sessions): a
+    demoted admin's unexpired token acts as a user; a deleted account's is a 401.
+    `app.state.current_role(user_id)` answers; SQLite's answer comes from the
+    page cache in microseconds, a server's from the threadpool."""
+    lookup: Callable[[int], str | None] = request.app.state.current_role
+    if request.app.state.database.backend == "sqlite":
+        role = lookup(principal.user_id)
+    else:
+        role = await run_in_threadpool(lookup, principal.user_id)
+    if role is None:
+        raise UnauthorizedError("Account no longer exists")
+    return principal if role == principal.role else replace(principal, role=role)
 
 
 get_optional_principal = BearerPrincipal(required=False)

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 import orjson
 from fastapi import Query, Request, Response
+from starlette.datastructures import URL
 
 from common.errors import InvalidInputError
+from database.catalogue import sort_value
 from database.keyset import After, Sort, sort_value_from_json, sort_value_to_json
+from database.search import SearchRank, search_rank
 
+BY_ID = Sort("id")
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 MAX_OFFSET = 10_000_000
@@ -76,7 +81,11 @@ async def page_params(
 
 
 def set_next_link(request: Request, response: Response, next_cursor: str | None) -> None:
-    """Point `Link: rel="next"` at the same query with the next cursor (offset dropped)."""
+    """Point `Link: rel="next"` at the same query with the next cursor (offset dropped).
+
+    The link starts with PUBLIC_BASE_URL when it is set, else with the address the
+    connection came in on; never with the Host header, which a client can forge
+    to plant links (and poisoned cache entries) pointing at another site."""
     if next_cursor is None:
         return
     query = [
@@ -85,8 +94,65 @@ def set_next_link(request: Request, response: Response, next_cursor: str | None)
         if name not in ("cursor", "offset")
     ]
     query.append(("cursor", next_cursor))
-    url = request.url.replace(query=urlencode(query))
-    response.headers["Link"] = f'<{url}>; rel="next"'
+    # Without headers, Starlette builds the URL from the socket's own address
+    # (or a relative one when there is none).
+    url = URL(scope={**request.scope, "headers": []}).replace(query=urlencode(query))
+    base = request.app.state.settings.public_base_url
+    link = f"{base}{url.path}?{url.query}" if base else str(url)
+    response.headers["Link"] = f'<{link}>; rel="next"'
+
+
+RANK = "rank"  # the cursor's sort name for relevance-ranked search pages
+
+
+def rank_cursor(rank: SearchRank) -> str:
+    """The cursor for the page after a row of a ranked search (database.search)."""
+    return encode_cursor({"sort": RANK, "value": [rank.bucket, rank.key], "id": rank.id})
+
+
+def parse_rank_cursor(cursor: str | None) -> SearchRank | None:
+    """A ranked search's cursor back as its SearchRank; InvalidCursorError for any
+    other cursor (one from a sorted list, say)."""
+    if cursor is None:
+        return None
+    values = decode_cursor(cursor)
+    value, row_id = values.get("value"), values.get("id")
+    if (
+        values.get("sort") != RANK
+        or not isinstance(row_id, int)
+        or row_id < 0
+        or not isinstance(value, list)
+        or len(value) != 2
+        or not isinstance(value[0], int)
+        or isinstance(value[0], bool)
+        or not isinstance(value[1], str)
+    ):
+        raise InvalidCursorError
+    return SearchRank(value[0], value[1], row_id)
+
+
+def page_start(
+    page: PageParams, sort: Sort | None, *, ranked: bool, sortable: Mapping[str, type]
+) -> tuple[Sort | None, After | SearchRank | None]:
+    """Where a catalogue page starts: (None, its SearchRank) for a page ranked by
+    relevance, else (the sort, id by default; the After of its keyset cursor).
+    `sortable` maps each sort field to its Python type. InvalidCursorError for a
+    cursor of another order."""
+    if ranked:
+        return None, parse_rank_cursor(page.cursor)
+    order = sort or BY_ID
+    return order, parse_keyset_cursor(page.cursor, order, sortable[order.field])
+
+
+def cursor_after(row: Mapping[str, Any], sort: Sort | None, q: str | None) -> str:
+    """The cursor of the page after catalogue row `row` (its fields by name):
+    its SearchRank under `q` when ranked (sort None), else its (sort key, id)."""
+    if sort is None:
+        rank = search_rank(row, q or "")
+        if rank is None:
+            raise ValueError("a ranked row that does not match its query")
+        return rank_cursor(rank)
+    return keyset_cursor(sort, sort_value(sort.field, row[sort.field]), row["id"])
 
 
 def keyset_cursor(sort: Sort, value: Any, row_id: int) -> str:

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import jwt
 
 from common.errors import UnauthorizedError
 from common.keys import VerificationKey
 
+# The roles an account can have: the one definition every service's schemas use.
+Role = Literal["user", "admin"]
 LEEWAY_SECONDS = 5
+# A token signed with a key this process does not know makes it read the key files
+# again (a rotation), but no more often than this, whatever a client sends.
+KEY_RELOAD_SECONDS = 10.0
+logger = logging.getLogger(__name__)
+KeySet = Mapping[str | None, VerificationKey]
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "iss", "aud", "type", "role"]
-ROLES = frozenset({"user", "admin"})
+ROLES = frozenset(get_args(Role))
 
 
 @dataclass(frozen=True)
@@ -21,7 +31,7 @@ class Principal:
     """The verified caller of a request."""
 
     user_id: int
-    role: str
+    role: Role
     token_id: str
     expires_at: int
 
@@ -33,15 +43,49 @@ class Principal:
 class TokenVerifier:
     """Checks signature, algorithm, key id and every claim. A client sends the same
     access token with every request until it expires, so a verified token is
-    remembered (bounded, expiry still checked) instead of re-running RSA each time."""
+    remembered (bounded, expiry still checked) instead of re-running RSA each time.
+
+    The key is picked by the token's `kid` among `keys` (after a rotation, the
+    current and the previous one). An unknown `kid` makes it call `reload` for
+    the keys on disk now, at most once per KEY_RELOAD_SECONDS."""
 
     CACHE_SIZE = 8192
 
-    def __init__(self, key: VerificationKey, *, issuer: str, audience: str) -> None:
-        self._key = key
+    def __init__(
+        self,
+        keys: VerificationKey | KeySet,
+        *,
+        issuer: str,
+        audience: str,
+        reload: Callable[[], KeySet] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._keys = dict({keys.kid: keys} if isinstance(keys, VerificationKey) else keys)
         self._issuer = issuer
         self._audience = audience
+        self._reload = reload
+        self._monotonic = monotonic
+        self._reloaded_at: float | None = None
         self._verified: OrderedDict[tuple[str, str], Principal] = OrderedDict()
+
+    def _key_for(self, kid: object) -> VerificationKey | None:
+        """The key with this `kid`; HS256's single secret whatever the header says."""
+        if None in self._keys:
+            return self._keys[None]
+        key = self._keys.get(kid) if isinstance(kid, str) else None
+        if key is not None or self._reload is None or not isinstance(kid, str):
+            return key
+        now = self._monotonic()
+        if self._reloaded_at is not None and now - self._reloaded_at < KEY_RELOAD_SECONDS:
+            return None
+        self._reloaded_at = now
+        try:
+            self._keys = dict(self._reload())
+        except (OSError, ValueError) as exc:
+            logger.warning("could not read the verification keys again: %s", exc)
+            return None
+        logger.info("verification keys read again for kid %s", kid)
+        return self._keys.get(kid)
 
     def verify(self, token: str, *, token_type: str = "access") -> Principal:  # noqa: S107
         cache_key = (token, token_type)
@@ -60,14 +104,13 @@ class TokenVerifier:
     def _verify(self, token: str, token_type: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
-            if header.get("alg") != self._key.algorithm:
-                raise UnauthorizedError("Invalid token")
-            if self._key.kid is not None and header.get("kid") != self._key.kid:
+            key = self._key_for(header.get("kid"))
+            if key is None or header.get("alg") != key.algorithm:
                 raise UnauthorizedError("Invalid token")
             claims = jwt.decode(
                 token,
-                self._key.key,  # type: ignore[arg-type]
-                algorithms=[self._key.algorithm],
+                key.key,  # type: ignore[arg-type]
+                algorithms=[key.algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
                 options={"require": REQUIRED_CLAIMS},

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
-from sqlalchemy import make_url
+from sqlalchemy import URL, make_url
 
-from common.settings import get_settings
 from database.create import ensure_database
+from database.diagnose import describe
 from database.migrate import downgrade, offline_sql, upgrade
+from database.settings import get_database_settings
 
 
 def main() -> None:
@@ -28,14 +30,34 @@ def main() -> None:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s [%(name)s] %(message)s")
+    try:
+        run(args)
+    except Exception as exc:
+        # A bad DATABASE_URL, a server that is not there, a folder that cannot be
+        # written: one line with the cause and the fix, not the driver's traceback.
+        line = describe(exc, args.url or _configured_url())
+        if line is None:
+            raise
+        print(line, file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _configured_url() -> str | URL | None:
+    try:
+        settings = get_database_settings()
+        return settings.database_url or settings.sqlalchemy_url
+    except Exception:  # the settings themselves are what is wrong; describe() says so
+        return None
+
+
+def run(args: argparse.Namespace) -> None:
+    configured = get_database_settings().sqlalchemy_url
     if args.command == "sql":
-        url = args.url or get_settings().sqlalchemy_url.render_as_string(hide_password=False)
+        url = args.url or configured.render_as_string(hide_password=False)
         print(offline_sql(url, args.revision or "head"))
     elif args.command == "migrate":
         if args.create:
-            ensure_database(
-                make_url(args.url) if args.url else get_settings().sqlalchemy_url, args.wait
-            )
+            ensure_database(make_url(args.url) if args.url else configured, args.wait)
         upgrade(args.url, args.revision or "head")
     else:
         downgrade(args.url, args.revision or "base")

@@ -31,6 +31,21 @@ class MemoryDatabase:
     lock: threading.RLock = field(default_factory=threading.RLock)
     _sequences: dict[str, Iterator[int]] = field(default_factory=dict)
 
+    TABLES = (
+        "users", "albums", "songs", "album_songs", "user_likes", "refresh_tokens", "login_failures"
+    )  # fmt: skip
+
+    def tables(self) -> dict[str, dict[Any, Row]]:
+        """Every table by name: what a unit of work snapshots to roll back."""
+        return {name: getattr(self, name) for name in self.TABLES}
+
+    def restore(self, tables: dict[str, dict[Any, Row]]) -> None:
+        """Put every table back as `tables` holds it (a rollback)."""
+        for name, rows in tables.items():
+            table = getattr(self, name)
+            table.clear()
+            table.update(rows)
+
     def next_id(self, table: str) -> int:
         """Ids are never reused, as with an identity column."""
         with self.lock:

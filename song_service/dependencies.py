@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from song_service.repos.sql import SqlLikeRepository, SqlSongRepository
+from song_service.repos.sql import SqlSongUnitOfWork
 from song_service.services.songs import SongService
 
 
 async def get_song_service(request: Request) -> SongService:
-    # The repositories take a connection per unit of work from the process's
-    # Database, so the service holds no per-request state; one dependency rather
-    # than a chain, since FastAPI solves every level on every request.
-    database = request.app.state.database
-    return SongService(SqlSongRepository(database), SqlLikeRepository(database))
+    # The service opens a unit of work per use case on the process's Database, so
+    # it holds no per-request state; one dependency rather than a chain, since
+    # FastAPI solves every level on every request.
+    return SongService(functools.partial(SqlSongUnitOfWork, request.app.state.database))
 
 
 SongServiceDep = Annotated[SongService, Depends(get_song_service)]

@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
-from common.schemas import ApiInput, ApiModel, PartialUpdate
+from common.schemas import ApiInput, HttpUrlField, PartialUpdate, SongFields, non_blank_text
 
-Title = Annotated[str, Field(min_length=1, max_length=100)]
-Artist = Annotated[str, Field(min_length=1, max_length=100)]
-Genre = Annotated[str, Field(min_length=1, max_length=50)]
-FileUrl = Annotated[str, Field(min_length=1, max_length=255)]
-Duration = Annotated[int, Field(ge=0, le=7 * 24 * 3600, description="Seconds")]
+Title = non_blank_text(100)
+Artist = non_blank_text(100)
+Genre = non_blank_text(50)
+FileUrl = HttpUrlField
+# Strict: `true` is not a duration (pydantic would otherwise read it as 1).
+Duration = Annotated[StrictInt, Field(ge=0, le=7 * 24 * 3600, description="Seconds")]
 Description = Annotated[str, Field(max_length=500)]
-CoverUrl = Annotated[str, Field(max_length=255)]
+CoverUrl = HttpUrlField
 # A year is kept to four digits so every database stores it.
 ReleaseDate = Annotated[date, Field(ge=date(1, 1, 1), le=date(9999, 12, 31))]
 
@@ -53,18 +54,7 @@ class SongUpdate(PartialUpdate):
     release_date: ReleaseDate | None = None
 
 
-class SongOut(ApiModel):
-    id: int
-    title: str
-    artist: str
-    genre: str
-    file_url: str
-    duration: int | None
-    description: str | None
-    cover_image_url: str | None
-    release_date: date | None
-    created_at: datetime
-    updated_at: datetime
+class SongOut(SongFields):
     like_count: int = 0
     liked_by_me: bool | None = Field(
         default=None, description="Whether the caller likes it; null without a token"

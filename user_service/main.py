@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI
-from sqlalchemy.exc import SQLAlchemyError
 
 from common.app import create_service_app
 from common.passwords import PasswordHasher
 from common.settings import Settings, get_settings
 from database import Database
-from user_service.repos.sql import SqlUserRepository
 from user_service.routers import users
-from user_service.services.admin import ensure_admin
-
-logger = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -27,27 +20,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         settings=settings,
         routers=[users.public, users.protected],
         database=database,
-        on_startup=[_build_hasher, _bootstrap_admin],
+        # The admin (ADMIN_EMAIL / ADMIN_PASSWORD) is made once per fleet by a setup
+        # step, `python -m user_service.admin`, not by every worker here.
+        on_startup=[_build_hasher],
     )
 
 
 def _build_hasher(app: FastAPI) -> None:
     app.state.hasher = PasswordHasher(app.state.settings.bcrypt_rounds)
-
-
-def _bootstrap_admin(app: FastAPI) -> None:
-    settings: Settings = app.state.settings
-    if not (settings.admin_email and settings.admin_password):
-        return
-    database: Database = app.state.database
-    try:
-        ensure_admin(
-            SqlUserRepository(database),
-            app.state.hasher,
-            email=settings.admin_email,
-            password=settings.admin_password.get_secret_value(),
-            username=settings.admin_username,
-        )
-    except SQLAlchemyError as exc:
-        # The service still starts; readiness reports the database until it answers.
-        logger.warning("admin bootstrap skipped, database unavailable: %s", exc.__class__.__name__)

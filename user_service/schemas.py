@@ -8,12 +8,15 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     EmailStr,
     Field,
     StringConstraints,
 )
 
-from common.schemas import ApiInput, ApiModel, PartialUpdate
+from common.schemas import ApiInput, ApiModel, PartialUpdate, non_blank_text
+from common.tokens import Role
+from database.text import canonical_email
 
 Username = Annotated[
     str,
@@ -21,10 +24,16 @@ Username = Annotated[
     # Stored lower-cased so uniqueness means the same on every database.
     AfterValidator(str.lower),
 ]
-Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(str.lower)]
+# Canonical before and after validation: trimmed, NFC, lower-cased (API.md, Text:
+# Identity), so a padded or decomposed address is the same account everywhere.
+Email = Annotated[
+    EmailStr,
+    BeforeValidator(lambda value: canonical_email(value) if isinstance(value, str) else value),
+    Field(max_length=254),
+    AfterValidator(canonical_email),
+]
 Password = Annotated[str, Field(min_length=8, max_length=128)]
-Name = Annotated[str, Field(min_length=1, max_length=255)]
-Role = Literal["user", "admin"]
+Name = non_blank_text(255)
 
 
 class SignUp(ApiInput):
@@ -33,7 +42,7 @@ class SignUp(ApiInput):
     email: Email
     password: Password
     first_name: Name
-    last_name: Annotated[str, Field(max_length=255)] | None = None
+    last_name: Name | None = None
 
 
 class UserUpdate(PartialUpdate):
@@ -45,7 +54,7 @@ class UserUpdate(PartialUpdate):
     email: Email | None = None
     password: Password | None = None
     first_name: Name | None = None
-    last_name: Annotated[str, Field(max_length=255)] | None = None
+    last_name: Name | None = None
     role: Role | None = None
     current_password: Annotated[str, Field(max_length=128)] | None = Field(
         default=None, description="Needed to change your own email or password"

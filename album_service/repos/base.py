@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 from common.errors import NotFoundError
 from database.keyset import After, Sort
+from database.search import SearchRank
+from database.unit_of_work import UnitOfWork
 
 # The Python type of each sortable column, to read cursor values back.
 SORTABLE: dict[str, type] = {
@@ -62,13 +64,22 @@ class LinkRecord:
 
 @dataclass(frozen=True)
 class AlbumQuery:
+    """A page of albums. With `sort` None and a `q`, the albums come ranked by
+    relevance (database.search) and `after` is a SearchRank; otherwise in (sort
+    key, id) order, id by default, and `after` is an After whose value is the
+    sort key (database.catalogue.sort_value)."""
+
     q: str | None = None
     genre: str | None = None
     artist: str | None = None
-    sort: Sort = DEFAULT_SORT
-    after: After | None = None
+    sort: Sort | None = DEFAULT_SORT
+    after: After | SearchRank | None = None
     offset: int = 0
     limit: int = 50
+
+    @property
+    def ranked(self) -> bool:
+        return self.sort is None and self.q is not None
 
 
 class AlbumNotFoundError(NotFoundError):
@@ -105,7 +116,8 @@ class AlbumRepository(Protocol):
 
     def link(self, album_id: int, song_id: int, track_number: int | None) -> LinkRecord:
         """Create or renumber a link, idempotently. Without a number a new link goes
-        last (highest number + 1) and an existing one keeps its number.
+        last (highest number + 1) and an existing one keeps its number. Locks the
+        album until the unit ends, so links to one album take turns.
         AlbumNotFoundError / SongNotFoundError when either side is missing."""
         ...
 
@@ -113,3 +125,9 @@ class AlbumRepository(Protocol):
         """Remove a link; False when there was none; AlbumNotFoundError when the
         album is missing."""
         ...
+
+
+class AlbumUnitOfWork(UnitOfWork, Protocol):
+    """One transaction over album_service's repositories (database.unit_of_work)."""
+
+    albums: AlbumRepository

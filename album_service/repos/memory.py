@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from album_service.repos.base import (
+    DEFAULT_SORT,
     TRACK_ORDER,
     AlbumNotFoundError,
     AlbumQuery,
@@ -14,10 +15,12 @@ from album_service.repos.base import (
     SongNotFoundError,
     TrackRecord,
 )
-from database.catalogue import memory_matches
+from database.catalogue import memory_matches, memory_sort_key
 from database.keyset import After, memory_page
 from database.memory import MemoryDatabase
+from database.search import SearchRank, memory_search
 from database.types import utcnow
+from database.unit_of_work import MemoryUnitOfWork
 
 OPTIONAL_COLUMNS = {"description": None, "cover_image_url": None}
 
@@ -35,8 +38,19 @@ class InMemoryAlbumRepository:
 
     def list(self, query: AlbumQuery) -> list[AlbumRecord]:
         with self._db.lock:
-            rows = [row for row in self._db.albums.values() if _matches(row, query)]
-            page = memory_page(rows, query.sort, query.after, query.offset, query.limit)
+            if query.ranked:
+                assert query.q is not None  # noqa: S101 - AlbumQuery.ranked says so
+                rows = [row for row in self._db.albums.values() if _matches(row, query, q=None)]
+                after = query.after if isinstance(query.after, SearchRank) else None
+                page = memory_search(
+                    rows, query.q, offset=query.offset, limit=query.limit, after=after
+                )
+            else:
+                sort = query.sort or DEFAULT_SORT
+                rows = [row for row in self._db.albums.values() if _matches(row, query, q=query.q)]
+                after = query.after if isinstance(query.after, After) else None
+                key = memory_sort_key(sort.field)
+                page = memory_page(rows, sort, after, query.offset, query.limit, key=key)
             return [AlbumRecord(**row) for row in page]
 
     def update(self, album_id: int, changes: dict[str, Any]) -> AlbumRecord | None:
@@ -98,5 +112,14 @@ class InMemoryAlbumRepository:
         return max(numbers, default=0) + 1
 
 
-def _matches(row: dict[str, Any], query: AlbumQuery) -> bool:
-    return memory_matches(row, q=query.q, genre=query.genre, artist=query.artist)
+def _matches(row: dict[str, Any], query: AlbumQuery, *, q: str | None) -> bool:
+    return memory_matches(row, q=q, genre=query.genre, artist=query.artist)
+
+
+class InMemoryAlbumUnitOfWork(MemoryUnitOfWork):
+    """album_service's unit of work over the shared MemoryDatabase."""
+
+    albums: InMemoryAlbumRepository
+
+    def bind(self, db: MemoryDatabase) -> None:
+        self.albums = InMemoryAlbumRepository(db)

@@ -1,16 +1,16 @@
 """Albums and album-song links in the shared SQL database, with Core statements
-mapped to records. Each method is one unit of work on a pooled connection of its
-own: reads give the connection back as soon as they have their rows, writes commit."""
+mapped to records. The repository runs on the connection of the caller's unit of
+work and never commits: the service decides where the transaction ends."""
 
 from __future__ import annotations
 
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, exists, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Select, bindparam, delete, exists, func, insert, select, update
 
 from album_service.repos.base import (
+    DEFAULT_SORT,
     TRACK_ORDER,
     AlbumNotFoundError,
     AlbumQuery,
@@ -19,17 +19,19 @@ from album_service.repos.base import (
     SongNotFoundError,
     TrackRecord,
 )
-from database.catalogue import sql_filters
-from database.engine import Database
+from database.catalogue import catalogue_keys, sort_column, sql_filters
 from database.keyset import After, sql_after, sql_order
 from database.models import Album, AlbumSong, Song
+from database.search import SEARCHED_FIELDS, SearchRank, sql_search_page, sync_terms
 from database.types import utcnow
+from database.unit_of_work import SqlUnitOfWork, locked
 from database.writes import insert_stamped
 
 albums = Album.__table__
 songs = Song.__table__
 album_songs = AlbumSong.__table__
 ALBUM_COLUMNS = [albums.c[field.name] for field in fields(AlbumRecord)]
+ALBUM_WIDTH = len(ALBUM_COLUMNS)
 TRACK_COLUMNS = [
     album_songs.c.track_number if field.name == "track_number" else songs.c[field.name]
     for field in fields(TrackRecord)
@@ -37,46 +39,58 @@ TRACK_COLUMNS = [
 
 
 class SqlAlbumRepository:
-    def __init__(self, database: Database) -> None:
-        self._database = database
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
     def add(self, values: dict[str, Any]) -> AlbumRecord:
-        with self._database.connect(write=True) as connection:
-            album = _select(connection, insert_stamped(connection, albums, values))
-            connection.commit()
+        album = _select(self._connection, insert_stamped(self._connection, albums, values))
         if album is None:  # cannot happen: read inside the inserting transaction
             raise AlbumNotFoundError
+        sync_terms(self._connection, albums, album.id, album.title, album.artist)
         return album
 
     def get(self, album_id: int) -> AlbumRecord | None:
-        with self._database.connect() as connection:
-            return _select(connection, album_id)
+        return _select(self._connection, album_id)
 
     def list(self, query: AlbumQuery) -> list[AlbumRecord]:
-        statement = _filtered(select(*ALBUM_COLUMNS), query)
-        column = albums.c[query.sort.field]
-        if query.after is not None:
-            statement = statement.where(sql_after(column, albums.c.id, query.sort, query.after))
-        statement = statement.order_by(*sql_order(column, albums.c.id, query.sort))
-        statement = statement.offset(query.offset).limit(query.limit)
-        with self._database.connect() as connection:
-            return [AlbumRecord(**row._mapping) for row in connection.execute(statement)]
+        if query.ranked:
+            assert query.q is not None  # noqa: S101 - AlbumQuery.ranked says so
+            statement = sql_search_page(
+                select(*ALBUM_COLUMNS),
+                albums,
+                query.q,
+                offset=query.offset,
+                limit=query.limit,
+                after=query.after if isinstance(query.after, SearchRank) else None,
+                where=sql_filters(
+                    albums, q=None, genre=query.genre, artist=query.artist, residual=True
+                ),
+            )
+        else:
+            sort = query.sort or DEFAULT_SORT
+            statement = _filtered(select(*ALBUM_COLUMNS), query)
+            column = sort_column(albums, sort.field)
+            if isinstance(query.after, After):
+                statement = statement.where(sql_after(column, albums.c.id, sort, query.after))
+            statement = statement.order_by(*sql_order(column, albums.c.id, sort))
+            statement = statement.offset(query.offset).limit(query.limit)
+        rows = self._connection.execute(statement)
+        return [AlbumRecord(*row[:ALBUM_WIDTH]) for row in rows]
 
     def update(self, album_id: int, changes: dict[str, Any]) -> AlbumRecord | None:
-        with self._database.connect(write=True) as connection:
-            connection.execute(
-                update(albums).where(albums.c.id == album_id).values(**changes, updated_at=utcnow())
-            )
-            album = _select(connection, album_id)
-            connection.commit()
+        self._connection.execute(
+            update(albums)
+            .where(albums.c.id == album_id)
+            .values(**changes, **catalogue_keys(changes), updated_at=utcnow())
+        )
+        album = _select(self._connection, album_id)
+        if album is not None and SEARCHED_FIELDS & changes.keys():
+            sync_terms(self._connection, albums, album.id, album.title, album.artist)
         return album
 
     def delete(self, album_id: int) -> bool:
-        with self._database.connect(write=True) as connection:
-            # The album_songs foreign key cascades: the links go in the same statement.
-            deleted = connection.execute(delete(albums).where(albums.c.id == album_id)).rowcount
-            connection.commit()
-        return deleted > 0
+        # The album_songs foreign key cascades: the links go in the same statement.
+        return self._connection.execute(delete(albums).where(albums.c.id == album_id)).rowcount > 0
 
     def tracks(
         self, album_id: int, *, after: After | None, offset: int, limit: int
@@ -90,45 +104,21 @@ class SqlAlbumRepository:
         if after is not None:
             statement = statement.where(sql_after(number, song_id, TRACK_ORDER, after))
         statement = statement.order_by(*sql_order(number, song_id, TRACK_ORDER))
-        with self._database.connect() as connection:
-            rows = connection.execute(statement.offset(offset).limit(limit))
-            return [TrackRecord(**row._mapping) for row in rows]
+        rows = self._connection.execute(statement.offset(offset).limit(limit))
+        return [TrackRecord(**row._mapping) for row in rows]
 
     def link(self, album_id: int, song_id: int, track_number: int | None) -> LinkRecord:
-        with self._database.connect(write=True) as connection:
-            try:
-                return self._link(connection, album_id, song_id, track_number)
-            except IntegrityError:
-                # A concurrent request inserted the same link, or deleted the album
-                # or the song, between our read and our insert: a second pass sees
-                # its work.
-                connection.rollback()
-                return self._link(connection, album_id, song_id, track_number)
-
-    def unlink(self, album_id: int, song_id: int) -> bool:
-        with self._database.connect(write=True) as connection:
-            _require_album(connection, album_id)
-            deleted = connection.execute(
-                delete(album_songs).where(
-                    album_songs.c.album_id == album_id, album_songs.c.song_id == song_id
-                )
-            ).rowcount
-            connection.commit()
-        return deleted > 0
-
-    def _link(
-        self, connection: Connection, album_id: int, song_id: int, track_number: int | None
-    ) -> LinkRecord:
-        _require_album(connection, album_id)
+        connection = self._connection
+        # The album's row lock makes links to one album take turns: two appends
+        # cannot both read the same highest track number, and two links of one
+        # pair cannot both insert.
+        _lock_album(connection, album_id)
         if not connection.scalar(select(exists().where(songs.c.id == song_id))):
             raise SongNotFoundError
         where = (album_songs.c.album_id == album_id, album_songs.c.song_id == song_id)
         current = connection.scalar(select(album_songs.c.track_number).where(*where))
         if current is None:
-            if track_number is None:
-                number = self._next_track_number(connection, album_id)
-            else:
-                number = track_number
+            number = self._next_track_number(album_id) if track_number is None else track_number
             connection.execute(
                 insert(album_songs).values(album_id=album_id, song_id=song_id, track_number=number)
             )
@@ -136,18 +126,39 @@ class SqlAlbumRepository:
             number = current if track_number is None else track_number
             if number != current:
                 connection.execute(update(album_songs).where(*where).values(track_number=number))
-        connection.commit()
         return LinkRecord(album_id, song_id, number)
 
-    def _next_track_number(self, connection: Connection, album_id: int) -> int:
-        highest = connection.scalar(
+    def unlink(self, album_id: int, song_id: int) -> bool:
+        _lock_album(self._connection, album_id)
+        deleted = self._connection.execute(
+            delete(album_songs).where(
+                album_songs.c.album_id == album_id, album_songs.c.song_id == song_id
+            )
+        ).rowcount
+        return deleted > 0
+
+    def _next_track_number(self, album_id: int) -> int:
+        highest = self._connection.scalar(
             select(func.max(album_songs.c.track_number)).where(album_songs.c.album_id == album_id)
         )
         return (highest or 0) + 1
 
 
-def _require_album(connection: Connection, album_id: int) -> None:
-    if not connection.scalar(select(exists().where(albums.c.id == album_id))):
+class SqlAlbumUnitOfWork(SqlUnitOfWork):
+    """album_service's unit of work on the shared SQL database."""
+
+    albums: SqlAlbumRepository
+
+    def bind(self, connection: Connection) -> None:
+        self.albums = SqlAlbumRepository(connection)
+
+
+LOCK_ALBUM = locked(select(albums.c.id).where(albums.c.id == bindparam("album_id")), albums)
+
+
+def _lock_album(connection: Connection, album_id: int) -> None:
+    """Lock the album's row until the unit ends; AlbumNotFoundError when absent."""
+    if connection.execute(LOCK_ALBUM, {"album_id": album_id}).first() is None:
         raise AlbumNotFoundError
 
 

@@ -7,13 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from album_service.dependencies import AlbumServiceDep
-from album_service.repos.base import SORTABLE, AlbumQuery
 from album_service.schemas import AlbumCreate, AlbumDeleted, AlbumOut, AlbumSort, AlbumUpdate
 from common.auth import get_principal, require_admin
 from common.db import in_database
-from common.paging import PageParams, keyset_cursor, page_params, parse_keyset_cursor, set_next_link
+from common.paging import PageParams, page_params, set_next_link
 from common.schemas import ArtistFilter, GenreFilter, ResourceId, SearchFilter, error_responses
-from database.keyset import Sort
 
 public = APIRouter(prefix="/albums", tags=["albums"])
 protected = APIRouter(
@@ -44,32 +42,28 @@ async def list_albums(
     q: SearchFilter = None,
     genre: GenreFilter = None,
     artist: ArtistFilter = None,
-    sort: Annotated[AlbumSort, Query(description="Column, `-` for descending")] = "id",
+    sort: Annotated[
+        AlbumSort | None,
+        Query(description="Column, `-` for descending; default: relevance with `q`, else id"),
+    ] = None,
 ) -> list[AlbumOut]:
-    order = Sort.parse(sort)
-    query = AlbumQuery(
-        q=q,
-        genre=genre,
-        artist=artist,
-        sort=order,
-        after=parse_keyset_cursor(page.cursor, order, SORTABLE[order.field]),
-        offset=page.offset,
-        limit=page.limit,
+    result = await in_database(
+        request,
+        lambda: albums.list(page, sort=sort, q=q, genre=genre, artist=artist),
+        # A ranked search and an exact filter in id order read one index range; a
+        # search or filter in another order may read far into the table first.
+        scan=(q is not None and sort is not None)
+        or (sort not in (None, "id", "-id") and (genre, artist) != (None, None)),
     )
-    # A text filter may read far into the table before a page is full.
-    scan = q is not None or genre is not None or artist is not None
-    result = await in_database(request, lambda: albums.list(query), scan=scan)
-    if result.next_after is not None:
-        next_cursor = keyset_cursor(order, result.next_after.value, result.next_after.id)
-        set_next_link(request, response, next_cursor)
-    return [AlbumOut.model_validate(album) for album in result.albums]
+    set_next_link(request, response, result.next_cursor)
+    return result.items
 
 
 @protected.get(
     "/{album_id}", response_model=AlbumOut, responses=error_responses(404), summary="An album"
 )
 async def get_album(request: Request, album_id: ResourceId, albums: AlbumServiceDep) -> AlbumOut:
-    return AlbumOut.model_validate(await in_database(request, lambda: albums.get(album_id)))
+    return await in_database(request, lambda: albums.get(album_id))
 
 
 @admin.post(
@@ -80,7 +74,7 @@ async def get_album(request: Request, album_id: ResourceId, albums: AlbumService
     summary="Create an album (admin)",
 )
 async def create_album(request: Request, body: AlbumCreate, albums: AlbumServiceDep) -> AlbumOut:
-    return AlbumOut.model_validate(await in_database(request, lambda: albums.create(body)))
+    return await in_database(request, lambda: albums.create(body))
 
 
 _UPDATE = {
@@ -95,8 +89,7 @@ _UPDATE = {
 async def update_album(
     request: Request, album_id: ResourceId, body: AlbumUpdate, albums: AlbumServiceDep
 ) -> AlbumOut:
-    album = await in_database(request, lambda: albums.update(album_id, body))
-    return AlbumOut.model_validate(album)
+    return await in_database(request, lambda: albums.update(album_id, body))
 
 
 @admin.delete(

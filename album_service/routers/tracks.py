@@ -7,11 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Request, Response, status
 
 from album_service.dependencies import AlbumServiceDep
-from album_service.repos.base import TRACK_ORDER
 from album_service.schemas import LinkBody, LinkOut, TrackOut
 from common.auth import get_principal, require_admin
 from common.db import in_database
-from common.paging import PageParams, keyset_cursor, page_params, parse_keyset_cursor, set_next_link
+from common.paging import PageParams, page_params, set_next_link
 from common.schemas import ResourceId, error_responses
 
 protected = APIRouter(
@@ -42,14 +41,9 @@ async def list_tracks(
     page: Annotated[PageParams, Depends(page_params)],
 ) -> list[TrackOut]:
     # The cursor names the track order, so one from GET /albums is refused (422).
-    after = parse_keyset_cursor(page.cursor, TRACK_ORDER, int)
-    result = await in_database(
-        request, lambda: albums.tracks(album_id, after=after, offset=page.offset, limit=page.limit)
-    )
-    if result.next_after is not None:
-        next_cursor = keyset_cursor(TRACK_ORDER, result.next_after.value, result.next_after.id)
-        set_next_link(request, response, next_cursor)
-    return [TrackOut.model_validate(track) for track in result.tracks]
+    result = await in_database(request, lambda: albums.tracks(album_id, page))
+    set_next_link(request, response, result.next_cursor)
+    return result.items
 
 
 @admin.put(
@@ -66,8 +60,7 @@ async def link_song(
     body: Annotated[LinkBody | None, Body()] = None,
 ) -> LinkOut:
     track_number = body.track_number if body is not None else None
-    link = await in_database(request, lambda: albums.link(album_id, song_id, track_number))
-    return LinkOut.model_validate(link)
+    return await in_database(request, lambda: albums.link(album_id, song_id, track_number))
 
 
 @admin.delete(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -9,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from album_service.dependencies import get_album_service
 from album_service.main import create_app
-from album_service.repos.memory import InMemoryAlbumRepository
+from album_service.repos.base import AlbumUnitOfWork
+from album_service.repos.memory import InMemoryAlbumUnitOfWork
 from album_service.services.albums import AlbumService
 from common.settings import Settings
 from database import Database
@@ -44,13 +46,14 @@ def memory_db() -> MemoryDatabase:
 
 
 @pytest.fixture
-def album_repo(memory_db: MemoryDatabase) -> InMemoryAlbumRepository:
-    return InMemoryAlbumRepository(memory_db)
+def album_unit(memory_db: MemoryDatabase) -> Callable[..., AlbumUnitOfWork]:
+    """The unit-of-work factory the service takes, over the fake."""
+    return functools.partial(InMemoryAlbumUnitOfWork, memory_db)
 
 
 @pytest.fixture
-def service(album_repo: InMemoryAlbumRepository) -> AlbumService:
-    return AlbumService(album_repo)
+def service(album_unit: Callable[..., AlbumUnitOfWork]) -> AlbumService:
+    return AlbumService(album_unit)
 
 
 @pytest.fixture
@@ -83,9 +86,9 @@ def app(settings: Settings, database: Database) -> FastAPI:
 
 
 @pytest.fixture
-def client(app: FastAPI, album_repo: InMemoryAlbumRepository) -> Iterator[TestClient]:
+def client(app: FastAPI, album_unit: Callable[..., AlbumUnitOfWork]) -> Iterator[TestClient]:
     """The real app with the in-memory repository swapped in."""
-    app.dependency_overrides[get_album_service] = lambda: AlbumService(album_repo)
+    app.dependency_overrides[get_album_service] = lambda: AlbumService(album_unit)
     with TestClient(app) as test_client:
         yield test_client
 

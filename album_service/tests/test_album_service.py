@@ -2,17 +2,27 @@ from __future__ import annotations
 
 import pytest
 
-from album_service.repos.base import AlbumNotFoundError, AlbumQuery, SongNotFoundError
-from album_service.schemas import AlbumCreate, AlbumUpdate
+from album_service.repos.base import TRACK_ORDER, AlbumNotFoundError, SongNotFoundError
+from album_service.schemas import AlbumCreate, AlbumOut, AlbumUpdate
 from album_service.services.albums import AlbumService
 from album_service.tests.conftest import SongFactory
-from database.keyset import Sort
+from common.paging import PageParams, parse_keyset_cursor
+from database.keyset import After, Sort
 from database.memory import MemoryDatabase
 
 
-def create(service: AlbumService, title: str = "abbey road", **extra: str):
+def create(service: AlbumService, title: str = "abbey road", **extra: str) -> AlbumOut:
     fields = {"artist": "the beatles", "genre": "rock", **extra}
     return service.create(AlbumCreate(title=title, **fields))
+
+
+def page(limit: int = 10, cursor: str | None = None) -> PageParams:
+    return PageParams(limit=limit, offset=0, cursor=cursor)
+
+
+def after(cursor: str | None, sort: Sort, kind: type) -> After | None:
+    """What a next-page cursor points after: the last row's sort value and id."""
+    return parse_keyset_cursor(cursor, sort, kind)
 
 
 def test_create_and_get(service: AlbumService) -> None:
@@ -56,25 +66,27 @@ def test_update_and_delete_of_missing_album_raise_not_found(service: AlbumServic
 
 def test_list_fetches_one_extra_row_to_know_about_a_next_page(service: AlbumService) -> None:
     ids = [create(service, f"album {i}").id for i in range(5)]
-    first = service.list(AlbumQuery(limit=2))
-    assert [a.id for a in first.albums] == ids[:2]
-    assert first.next_after is not None and first.next_after.id == ids[1]
-    last = service.list(AlbumQuery(after=first.next_after, limit=3))
-    assert [a.id for a in last.albums] == ids[2:]
-    assert last.next_after is None
+    first = service.list(page(2), sort="id")
+    assert [a.id for a in first.items] == ids[:2]
+    next_after = after(first.next_cursor, Sort("id"), int)
+    assert next_after is not None and next_after.id == ids[1]
+    last = service.list(page(3, first.next_cursor), sort="id")
+    assert [a.id for a in last.items] == ids[2:]
+    assert last.next_cursor is None
 
 
 def test_next_page_key_is_the_sort_value_of_the_last_row(service: AlbumService) -> None:
     for title in ("b", "a", "c"):
         create(service, title)
-    page = service.list(AlbumQuery(sort=Sort("title", descending=True), limit=2))
-    assert [a.title for a in page.albums] == ["c", "b"]
-    assert page.next_after is not None and page.next_after.value == "b"
+    result = service.list(page(2), sort="-title")
+    assert [a.title for a in result.items] == ["c", "b"]
+    next_after = after(result.next_cursor, Sort("title", descending=True), str)
+    assert next_after is not None and next_after.value == "b"
 
 
 def test_tracks_of_a_missing_album_raise_not_found(service: AlbumService) -> None:
     with pytest.raises(AlbumNotFoundError):
-        service.tracks(999, after=None, offset=0, limit=10)
+        service.tracks(999, page())
 
 
 def test_link_appends_and_is_idempotent(service: AlbumService, add_song: SongFactory) -> None:
@@ -84,8 +96,8 @@ def test_link_appends_and_is_idempotent(service: AlbumService, add_song: SongFac
     assert service.link(album.id, second, None).track_number == 2
     assert service.link(album.id, first, None).track_number == 1  # keeps its place
     assert service.link(album.id, first, 7).track_number == 7
-    page = service.tracks(album.id, after=None, offset=0, limit=10)
-    assert [(t.id, t.track_number) for t in page.tracks] == [(second, 2), (first, 7)]
+    tracks = service.tracks(album.id, page()).items
+    assert [(t.id, t.track_number) for t in tracks] == [(second, 2), (first, 7)]
 
 
 def test_track_pages_follow_on(service: AlbumService, add_song: SongFactory) -> None:
@@ -93,12 +105,13 @@ def test_track_pages_follow_on(service: AlbumService, add_song: SongFactory) -> 
     songs = [add_song(f"s{i}") for i in range(5)]
     for song_id in songs:
         service.link(album.id, song_id, None)
-    first = service.tracks(album.id, after=None, offset=0, limit=3)
-    assert first.next_after is not None
-    assert (first.next_after.value, first.next_after.id) == (3, songs[2])
-    rest = service.tracks(album.id, after=first.next_after, offset=0, limit=3)
-    assert [t.id for t in first.tracks + rest.tracks] == songs
-    assert rest.next_after is None
+    first = service.tracks(album.id, page(3))
+    next_after = after(first.next_cursor, TRACK_ORDER, int)
+    assert next_after is not None
+    assert (next_after.value, next_after.id) == (3, songs[2])
+    rest = service.tracks(album.id, page(3, first.next_cursor))
+    assert [t.id for t in first.items + rest.items] == songs
+    assert rest.next_cursor is None
 
 
 def test_link_refuses_missing_album_or_song(service: AlbumService, add_song: SongFactory) -> None:
@@ -117,7 +130,7 @@ def test_unlink_is_idempotent_but_needs_the_album(
     service.link(album.id, song_id, None)
     service.unlink(album.id, song_id)
     service.unlink(album.id, song_id)
-    assert service.tracks(album.id, after=None, offset=0, limit=10).tracks == []
+    assert service.tracks(album.id, page()).items == []
     with pytest.raises(AlbumNotFoundError):
         service.unlink(999, song_id)
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from database.unit_of_work import UnitOfWork
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -16,6 +18,9 @@ class Credentials:
     email: str
     password_hash: str
     role: str
+    # Bumped by user_service whenever the password, email or role changes: a
+    # refresh token issued under an older version is dead (API.md, Sessions).
+    session_version: int
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,7 @@ class NewRefreshToken:
     token_hash: str
     family_id: str
     expires_at: datetime
+    session_version: int
 
 
 @dataclass(frozen=True)
@@ -36,14 +42,15 @@ class RefreshTokenRecord:
     created_at: datetime
     used_at: datetime | None
     revoked_at: datetime | None
+    session_version: int
 
 
 @dataclass(frozen=True)
 class FailureWindow:
-    """Failures of one throttle key inside the window, and when the oldest happened."""
+    """Failures of one throttle key inside the window, and when the latest happened."""
 
     count: int
-    oldest: datetime | None
+    latest: datetime | None
 
 
 class CredentialRepository(Protocol):
@@ -58,14 +65,24 @@ class CredentialRepository(Protocol):
 
 class RefreshTokenRepository(Protocol):
     def add(self, token: NewRefreshToken, *, now: datetime) -> RefreshTokenRecord:
-        """Store a token; the user's tokens that expired before `now` are deleted."""
+        """Store a token issued at `now`."""
         ...
 
-    def get_by_hash(self, token_hash: str) -> RefreshTokenRecord | None: ...
+    def prune_expired(self, user_id: int, *, now: datetime) -> int:
+        """Delete the user's tokens that expired before `now`; how many went.
 
-    def consume(self, token_id: int, *, now: datetime) -> bool:
-        """Mark a live (unused, unrevoked, unexpired) token used; False when it was not
-        live, so of two concurrent calls exactly one wins."""
+        Called at login, not at refresh: the range delete would lock rows that a
+        concurrent refresh of another of the user's sessions holds, and InnoDB
+        would then pick one of the two as a deadlock victim."""
+        ...
+
+    def get_for_update(self, token_hash: str) -> RefreshTokenRecord | None:
+        """The token, its row locked until the unit ends: two refreshes with one
+        token take turns, and the second sees what the first did."""
+        ...
+
+    def mark_used(self, token_id: int, *, now: datetime) -> None:
+        """Record the token's rotation (the first one only)."""
         ...
 
     def revoke_family(self, family_id: str, *, now: datetime) -> int:
@@ -76,14 +93,41 @@ class RefreshTokenRepository(Protocol):
         """Revoke one token if it belongs to `user_id`; False when nothing changed."""
         ...
 
+    def revoke_user(self, user_id: int, *, now: datetime) -> int:
+        """Revoke every not yet revoked token of the user; how many were revoked."""
+        ...
+
 
 class LoginFailureRepository(Protocol):
+    """Throttle rows: one per failure (or sign-up) per key, never a counter, so
+    concurrent writers from several processes never lose an update."""
+
     def recent(self, keys: Sequence[str], *, since: datetime) -> dict[str, FailureWindow]:
         """Failures after `since` for each key (keys without any map to count 0)."""
         ...
 
-    def add(self, keys: Sequence[str], *, at: datetime, prune_before: datetime) -> None:
-        """Record one failure per key, deleting those keys' rows older than `prune_before`."""
+    def add(self, keys: Sequence[str], *, at: datetime) -> list[int]:
+        """Record one failure at `at` for each key; the new rows' ids."""
         ...
 
-    def clear(self, key: str) -> None: ...
+    def discard(self, row_ids: Sequence[int]) -> None:
+        """Take back failures recorded by `add` (an attempt that turned out to succeed)."""
+        ...
+
+    def clear(self, key: str) -> None:
+        """Forget every failure of the key."""
+        ...
+
+    def prune(self, *, before: datetime, limit: int) -> int:
+        """Delete rows older than `before`, whatever their key, looking at no more
+        than the `limit` oldest rows: a bounded delete every writer can afford.
+        How many went."""
+        ...
+
+
+class AuthUnitOfWork(UnitOfWork, Protocol):
+    """One transaction over auth_service's repositories (database.unit_of_work)."""
+
+    credentials: CredentialRepository
+    refresh_tokens: RefreshTokenRepository
+    login_failures: LoginFailureRepository

@@ -3,8 +3,8 @@ the contract suite."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, fields
 from datetime import datetime
 
 from auth_service.repos.base import (
@@ -15,16 +15,11 @@ from auth_service.repos.base import (
 )
 from database.memory import MemoryDatabase, Row
 from database.types import utcnow
+from database.unit_of_work import MemoryUnitOfWork
 
 
 def _credentials(row: Row) -> Credentials:
-    return Credentials(
-        id=row["id"], email=row["email"], password_hash=row["password_hash"], role=row["role"]
-    )
-
-
-def _is_live(row: Row, now: datetime) -> bool:
-    return row["used_at"] is None and row["revoked_at"] is None and row["expires_at"] > now
+    return Credentials(**{field.name: row[field.name] for field in fields(Credentials)})
 
 
 class InMemoryCredentialRepository:
@@ -55,13 +50,6 @@ class InMemoryRefreshTokenRepository:
 
     def add(self, token: NewRefreshToken, *, now: datetime) -> RefreshTokenRecord:
         with self._db.lock:
-            tokens = self._db.refresh_tokens
-            for key in [
-                key
-                for key, row in tokens.items()
-                if row["user_id"] == token.user_id and row["expires_at"] < now
-            ]:
-                del tokens[key]
             row = {
                 **asdict(token),
                 "id": self._db.next_id("refresh_tokens"),
@@ -69,23 +57,31 @@ class InMemoryRefreshTokenRepository:
                 "used_at": None,
                 "revoked_at": None,
             }
-            tokens[row["id"]] = row
+            self._db.refresh_tokens[row["id"]] = row
             return RefreshTokenRecord(**row)
 
-    def get_by_hash(self, token_hash: str) -> RefreshTokenRecord | None:
-        with self._db.lock:
-            for row in self._db.refresh_tokens.values():
-                if row["token_hash"] == token_hash:
-                    return RefreshTokenRecord(**row)
+    def prune_expired(self, user_id: int, *, now: datetime) -> int:
+        tokens = self._db.refresh_tokens
+        doomed = [
+            key
+            for key, row in tokens.items()
+            if row["user_id"] == user_id and row["expires_at"] < now
+        ]
+        for key in doomed:
+            del tokens[key]
+        return len(doomed)
+
+    def get_for_update(self, token_hash: str) -> RefreshTokenRecord | None:
+        # The unit of work holds the store's lock: nothing else runs until it ends.
+        for row in self._db.refresh_tokens.values():
+            if row["token_hash"] == token_hash:
+                return RefreshTokenRecord(**row)
         return None
 
-    def consume(self, token_id: int, *, now: datetime) -> bool:
-        with self._db.lock:
-            row = self._db.refresh_tokens.get(token_id)
-            if row is None or not _is_live(row, now):
-                return False
+    def mark_used(self, token_id: int, *, now: datetime) -> None:
+        row = self._db.refresh_tokens.get(token_id)
+        if row is not None and row["used_at"] is None:
             row["used_at"] = now
-            return True
 
     def revoke_family(self, family_id: str, *, now: datetime) -> int:
         with self._db.lock:
@@ -110,6 +106,16 @@ class InMemoryRefreshTokenRepository:
                     return True
         return False
 
+    def revoke_user(self, user_id: int, *, now: datetime) -> int:
+        rows = [
+            row
+            for row in self._db.refresh_tokens.values()
+            if row["user_id"] == user_id and row["revoked_at"] is None
+        ]
+        for row in rows:
+            row["revoked_at"] = now
+        return len(rows)
+
 
 class InMemoryLoginFailureRepository:
     def __init__(self, db: MemoryDatabase) -> None:
@@ -124,25 +130,52 @@ class InMemoryLoginFailureRepository:
                     for row in self._db.login_failures.values()
                     if row["throttle_key"] == key and row["created_at"] > since
                 ]
-                windows[key] = FailureWindow(len(times), min(times, default=None))
+                windows[key] = FailureWindow(len(times), max(times, default=None))
             return windows
 
-    def add(self, keys: Sequence[str], *, at: datetime, prune_before: datetime) -> None:
+    def add(self, keys: Sequence[str], *, at: datetime) -> list[int]:
+        ids = []
         with self._db.lock:
-            failures = self._db.login_failures
-            wanted = set(keys)
-            for doomed in [
-                row_id
-                for row_id, row in failures.items()
-                if row["throttle_key"] in wanted and row["created_at"] < prune_before
-            ]:
-                del failures[doomed]
             for key in keys:
                 row_id = self._db.next_id("login_failures")
-                failures[row_id] = {"id": row_id, "throttle_key": key, "created_at": at}
+                self._db.login_failures[row_id] = {
+                    "id": row_id,
+                    "throttle_key": key,
+                    "created_at": at,
+                }
+                ids.append(row_id)
+        return ids
+
+    def discard(self, row_ids: Sequence[int]) -> None:
+        wanted = set(row_ids)
+        self._delete(lambda row: row["id"] in wanted)
 
     def clear(self, key: str) -> None:
+        self._delete(lambda row: row["throttle_key"] == key)
+
+    def prune(self, *, before: datetime, limit: int) -> int:
+        with self._db.lock:
+            oldest = sorted(self._db.login_failures)[:limit]
+            stale = {i for i in oldest if self._db.login_failures[i]["created_at"] < before}
+        return self._delete(lambda row: row["id"] in stale)
+
+    def _delete(self, doomed: Callable[[Row], bool]) -> int:
         with self._db.lock:
             failures = self._db.login_failures
-            for doomed in [i for i, row in failures.items() if row["throttle_key"] == key]:
-                del failures[doomed]
+            ids = [row_id for row_id, row in failures.items() if doomed(row)]
+            for row_id in ids:
+                del failures[row_id]
+            return len(ids)
+
+
+class InMemoryAuthUnitOfWork(MemoryUnitOfWork):
+    """auth_service's unit of work over the shared MemoryDatabase."""
+
+    credentials: InMemoryCredentialRepository
+    refresh_tokens: InMemoryRefreshTokenRepository
+    login_failures: InMemoryLoginFailureRepository
+
+    def bind(self, db: MemoryDatabase) -> None:
+        self.credentials = InMemoryCredentialRepository(db)
+        self.refresh_tokens = InMemoryRefreshTokenRepository(db)
+        self.login_failures = InMemoryLoginFailureRepository(db)

@@ -24,6 +24,7 @@ from auth_service.schemas import (
 )
 from auth_service.services.auth import IssuedTokens
 from common.auth import CurrentUser
+from common.client_address import client_address
 from common.db import in_database
 from common.schemas import error_responses
 
@@ -32,11 +33,6 @@ public = APIRouter(prefix="/auth", tags=["auth"])
 # well would make FastAPI verify the token twice per request.
 protected = APIRouter(prefix="/auth", tags=["auth"], responses=error_responses(401, 503))
 keys = APIRouter(tags=["keys"])
-
-
-def _client_address(request: Request) -> str:
-    # The peer address; behind a proxy, uvicorn's --proxy-headers puts the real one here.
-    return request.client.host if request.client else "unknown"
 
 
 def _login_response(issued: IssuedTokens) -> LoginResponse:
@@ -56,7 +52,7 @@ def _login_response(issued: IssuedTokens) -> LoginResponse:
     summary="Log in with email and password",
 )
 async def login(request: Request, body: LoginRequest, auth: AuthServiceDep) -> LoginResponse:
-    address = _client_address(request)
+    address = client_address(request)
     issued = await in_database(request, lambda: auth.login(body.email, body.password, address))
     return _login_response(issued)
 
@@ -70,7 +66,7 @@ async def login(request: Request, body: LoginRequest, auth: AuthServiceDep) -> L
 async def token(
     request: Request, form: Annotated[PasswordForm, Depends()], auth: AuthServiceDep
 ) -> TokenResponse:
-    address = _client_address(request)
+    address = client_address(request)
     issued = await in_database(request, lambda: auth.login(form.username, form.password, address))
     return TokenResponse(
         access_token=issued.access.token,
@@ -100,6 +96,17 @@ async def logout(
     request: Request, body: LogoutRequest, caller: CurrentUser, auth: AuthServiceDep
 ) -> Response:
     await in_database(request, lambda: auth.logout(caller.user_id, body.refresh_token))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@protected.post(
+    "/logout-all",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Revoke every refresh token you hold: log out on every device",
+)
+async def logout_all(request: Request, caller: CurrentUser, auth: AuthServiceDep) -> Response:
+    await in_database(request, lambda: auth.logout_all(caller.user_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -11,11 +12,7 @@ from sqlalchemy import insert
 
 from auth_service.dependencies import build_auth_service, get_auth_service
 from auth_service.main import create_app
-from auth_service.repos.memory import (
-    InMemoryCredentialRepository,
-    InMemoryLoginFailureRepository,
-    InMemoryRefreshTokenRepository,
-)
+from auth_service.repos.memory import InMemoryAuthUnitOfWork
 from auth_service.services.auth import AuthService
 from auth_service.services.throttle import LoginThrottle
 from auth_service.services.tokens import TokenIssuer
@@ -61,6 +58,7 @@ def add_memory_user(
         "first_name": name.title(),
         "last_name": None,
         "role": role,
+        "session_version": 0,
         "created_at": now,
         "updated_at": now,
     }
@@ -112,19 +110,17 @@ def make_service(
     settings: Settings,
     clock: FakeClock,
 ) -> Callable[..., AuthService]:
-    """An AuthService over the in-memory repositories; settings can be overridden."""
+    """An AuthService over the in-memory units of work; settings can be overridden."""
 
     def build(hasher: PasswordHasher = fast_hasher, **overrides: object) -> AuthService:
         config = settings.model_copy(update=overrides)
         return AuthService(
-            credentials=InMemoryCredentialRepository(memory_db),
-            refresh_tokens=InMemoryRefreshTokenRepository(memory_db),
-            throttle=LoginThrottle.from_settings(
-                InMemoryLoginFailureRepository(memory_db), config, clock
-            ),
+            unit=functools.partial(InMemoryAuthUnitOfWork, memory_db),
+            throttle=LoginThrottle.from_settings(config, clock),
             hasher=hasher,
             issuer=issuer,
             refresh_lifetime=timedelta(days=config.refresh_token_expire_days),
+            reuse_grace=timedelta(seconds=config.refresh_reuse_grace_seconds),
             clock=clock,
         )
 
@@ -150,14 +146,12 @@ def make_client(
     def build(*, sql: bool = False, **overrides: object) -> TestClient:
         app: FastAPI = create_app(settings.model_copy(update=overrides), database)
         if not sql:
-            credentials = InMemoryCredentialRepository(memory_db)
-            tokens = InMemoryRefreshTokenRepository(memory_db)
-            failures = InMemoryLoginFailureRepository(memory_db)
+            unit = functools.partial(InMemoryAuthUnitOfWork, memory_db)
             # A zero-argument lambda: FastAPI would read any parameter as a query
             # field. The app's state is read per request, once the lifespan filled it.
-            app.dependency_overrides[get_auth_service] = lambda: build_auth_service(
-                app.state, credentials, tokens, failures
-            )
+            app.dependency_overrides[get_auth_service] = lambda: build_auth_service(app.state, unit)
+            # The fake holds this app's accounts, so admin tokens are checked there.
+            app.state.current_role = lambda user_id: memory_db.users.get(user_id, {}).get("role")
         client = TestClient(app)
         client.__enter__()  # runs the lifespan: keys, issuer, hasher
         app.state.hasher = fast_hasher  # in place of the one the lifespan built

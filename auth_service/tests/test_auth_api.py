@@ -93,16 +93,16 @@ def test_password_of_128_multibyte_characters_works(
 
 
 def test_throttled_login_is_429_with_retry_after(make_client: ClientFactory, alice: int) -> None:
-    client = make_client(login_max_failures_per_account=2, login_failure_window_seconds=120)
+    client = make_client(login_free_failures=2, login_base_delay_seconds=120)
     assert [login(client, password="wrong").status_code for _ in range(2)] == [401, 401]
-    response = login(client)  # the right password no longer helps
+    response = login(client)  # not even the right password, until the wait is over
     assert response.status_code == 429
     assert response.json() == {"detail": "Too many failed attempts; try again later"}
     assert 1 <= int(response.headers["Retry-After"]) <= 120
 
 
 def test_throttling_by_address_covers_every_account(make_client: ClientFactory, alice: int) -> None:
-    client = make_client(login_max_failures_per_address=2)
+    client = make_client(login_max_failures_per_address=2, login_base_delay_seconds=60)
     for email in ("a@example.com", "b@example.com"):
         assert login(client, email=email).status_code == 401
     assert login(client).status_code == 429
@@ -147,13 +147,16 @@ def test_token_endpoint_refusals(
 
 
 def test_token_endpoint_is_throttled_too(make_client: ClientFactory, alice: int) -> None:
-    client = make_client(login_max_failures_per_account=1)
+    client = make_client(login_free_failures=1, login_base_delay_seconds=60)
     assert login(client, password="wrong").status_code == 401
     form = {"username": "alice@example.com", "password": PASSWORD}
     assert client.post("/auth/token", data=form).status_code == 429
 
 
-def test_refresh_rotates_and_reuse_revokes_the_family(client: TestClient, alice: int) -> None:
+def test_refresh_rotates_and_reuse_revokes_the_family(
+    make_client: ClientFactory, alice: int
+) -> None:
+    client = make_client(refresh_reuse_grace_seconds=0)  # any second use is a reuse
     first = login(client).json()["refresh_token"]
     response = client.post("/auth/refresh", json={"refresh_token": first})
     assert response.status_code == 200
@@ -164,6 +167,27 @@ def test_refresh_rotates_and_reuse_revokes_the_family(client: TestClient, alice:
     assert reused.headers["WWW-Authenticate"] == "Bearer"
     # The newer token of that chain is dead as well.
     assert client.post("/auth/refresh", json={"refresh_token": second}).status_code == 401
+
+
+def test_a_quick_second_refresh_is_a_retry(client: TestClient, alice: int) -> None:
+    """Within the grace window (10 s by default) the rotated token works once more."""
+    first = login(client).json()["refresh_token"]
+    second = client.post("/auth/refresh", json={"refresh_token": first})
+    retried = client.post("/auth/refresh", json={"refresh_token": first})
+    assert (second.status_code, retried.status_code) == (200, 200)
+    for body in (second.json(), retried.json()):
+        again = client.post("/auth/refresh", json={"refresh_token": body["refresh_token"]})
+        assert again.status_code == 200
+
+
+def test_logout_all_ends_every_session(client: TestClient, alice: int) -> None:
+    phone, laptop = login(client).json(), login(client).json()
+    assert client.post("/auth/logout-all").status_code == 401
+    response = client.post("/auth/logout-all", headers=bearer(phone["auth_token"]))
+    assert response.status_code == 204
+    for tokens in (phone, laptop):
+        refused = client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+        assert refused.status_code == 401
 
 
 @pytest.mark.parametrize("body", [{}, {"refresh_token": ""}, {"refresh_token": "x" * 257}])
@@ -271,7 +295,8 @@ def test_sql_login_refresh_logout_flow(sql_client: TestClient, sql_alice: int) -
     assert gone.status_code == 401
 
 
-def test_sql_reuse_revokes_the_family(sql_client: TestClient, sql_alice: int) -> None:
+def test_sql_reuse_revokes_the_family(make_client: ClientFactory, sql_alice: int) -> None:
+    sql_client = make_client(sql=True, refresh_reuse_grace_seconds=0)
     first = login(sql_client).json()["refresh_token"]
     second = sql_client.post("/auth/refresh", json={"refresh_token": first}).json()["refresh_token"]
     assert sql_client.post("/auth/refresh", json={"refresh_token": first}).status_code == 401
@@ -282,8 +307,8 @@ def test_sql_throttling_is_shared_across_app_instances(
     make_client: ClientFactory, sql_alice: int
 ) -> None:
     """Two processes on one database see the same failure count."""
-    first = make_client(sql=True, login_max_failures_per_account=2)
-    second = make_client(sql=True, login_max_failures_per_account=2)
+    first = make_client(sql=True, login_free_failures=2, login_base_delay_seconds=60)
+    second = make_client(sql=True, login_free_failures=2, login_base_delay_seconds=60)
     assert login(first, password="wrong").status_code == 401
     assert login(second, password="wrong").status_code == 401
     assert login(first).status_code == 429
@@ -300,6 +325,22 @@ def test_sql_refresh_applies_a_role_change(
     refreshed = sql_client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert refreshed.json()["role"] == "admin"
     assert verifier(settings).verify(refreshed.json()["auth_token"]).role == "admin"
+
+
+def test_sql_refresh_after_a_credential_change_is_refused(
+    sql_client: TestClient, sql_alice: int, database: Database
+) -> None:
+    tokens = login(sql_client).json()
+    with database.connect(write=True) as connection:
+        connection.execute(
+            update(User)
+            .where(User.id == sql_alice)
+            .values(session_version=User.session_version + 1)
+        )
+        connection.commit()
+    response = sql_client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert response.status_code == 401
+    assert login(sql_client).status_code == 200  # logging in again starts a new session
 
 
 def test_sql_deleted_users_refresh_token_is_refused(

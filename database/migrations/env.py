@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from common.settings import get_settings
 from database.engine import create_database_engine
 from database.models import Base
+from database.settings import get_database_settings
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,7 +17,7 @@ def _url() -> str:
     configured = config.get_main_option("sqlalchemy.url")
     if configured:
         return configured
-    return get_settings().sqlalchemy_url.render_as_string(hide_password=False)
+    return get_database_settings().sqlalchemy_url.render_as_string(hide_password=False)
 
 
 def run_migrations_offline() -> None:

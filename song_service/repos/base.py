@@ -8,6 +8,8 @@ from typing import Any, NamedTuple, Protocol
 
 from common.errors import NotFoundError, UnauthorizedError
 from database.keyset import After, Sort
+from database.search import SearchRank
+from database.unit_of_work import UnitOfWork
 
 # The Python type of each sortable column, to read cursor values back.
 SORTABLE: dict[str, type] = {
@@ -42,14 +44,24 @@ NEWEST_LIKE_FIRST = Sort("liked_at", descending=True)
 
 @dataclass(frozen=True)
 class SongQuery:
+    """A page of songs. With `sort` None and a `q` (and no album), the songs come
+    ranked by relevance (database.search) and `after` is a SearchRank; otherwise
+    in (sort key, id) order, id by default, and `after` is an After whose value
+    is the sort key (database.catalogue.sort_value)."""
+
     q: str | None = None
     genre: str | None = None
     artist: str | None = None
     album_id: int | None = None
-    sort: Sort = DEFAULT_SORT
-    after: After | None = None
+    sort: Sort | None = DEFAULT_SORT
+    after: After | SearchRank | None = None
     offset: int = 0
     limit: int = 50
+
+    @property
+    def ranked(self) -> bool:
+        # Within one album the songs stay in the asked order: an album is short.
+        return self.sort is None and self.q is not None and self.album_id is None
 
 
 @dataclass(frozen=True)
@@ -83,16 +95,13 @@ class SongRepository(Protocol):
 
     def get(self, song_id: int) -> SongRecord | None: ...
 
-    def list(self, query: SongQuery) -> list[SongRecord]:
-        """Songs matching the filters, in (sort column, id) order, after `query.after`."""
-        ...
-
     def get_view(self, song_id: int, viewer_id: int | None) -> SongView | None:
         """The song with its like state, read in one go."""
         ...
 
     def list_views(self, query: SongQuery, viewer_id: int | None) -> list[SongView]:
-        """`list`, each song with its like state, read in one go."""
+        """Songs matching the filters, in (sort column, id) order, after `query.after`,
+        each with its like state, read in one go."""
         ...
 
     def update(self, song_id: int, changes: dict[str, Any]) -> SongRecord | None: ...
@@ -104,7 +113,8 @@ class SongRepository(Protocol):
 
 class LikeRepository(Protocol):
     def like(self, user_id: int, song_id: int) -> int:
-        """Idempotent; the song's like count afterwards. SongNotFoundError /
+        """Idempotent; the song's like count afterwards. Locks the song until the
+        unit ends, so concurrent likes of it take turns. SongNotFoundError /
         AccountGoneError when either side does not exist."""
         ...
 
@@ -116,11 +126,16 @@ class LikeRepository(Protocol):
         """Like counts of the given songs (0 for none)."""
         ...
 
-    def liked_among(self, user_id: int, song_ids: list[int]) -> set[int]: ...
-
     def liked_songs(
         self, user_id: int, *, after: After | None, offset: int, limit: int
     ) -> list[LikedSong]:
         """The user's liked songs, newest like first (ties by song id, descending);
         `after.value` is a like time and `after.id` a song id."""
         ...
+
+
+class SongUnitOfWork(UnitOfWork, Protocol):
+    """One transaction over song_service's repositories (database.unit_of_work)."""
+
+    songs: SongRepository
+    likes: LikeRepository

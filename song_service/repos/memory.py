@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from database.catalogue import memory_matches
+from database.catalogue import memory_matches, memory_sort_key
 from database.keyset import After, memory_page
 from database.memory import MemoryDatabase
+from database.search import SearchRank, memory_search
 from database.types import utcnow
+from database.unit_of_work import MemoryUnitOfWork
 from song_service.repos.base import (
+    DEFAULT_SORT,
     NEWEST_LIKE_FIRST,
     AccountGoneError,
     LikedSong,
@@ -33,11 +36,19 @@ class InMemorySongRepository:
         row = self._db.songs.get(song_id)
         return SongRecord(**row) if row else None
 
-    def list(self, query: SongQuery) -> list[SongRecord]:
-        with self._db.lock:
-            rows = [row for row in self._db.songs.values() if self._matches(row, query)]
-            page = memory_page(rows, query.sort, query.after, query.offset, query.limit)
-            return [SongRecord(**row) for row in page]
+    def _list(self, query: SongQuery) -> list[SongRecord]:
+        if query.ranked:
+            assert query.q is not None  # noqa: S101 - SongQuery.ranked says so
+            rows = [row for row in self._db.songs.values() if self._matches(row, query, q=None)]
+            after = query.after if isinstance(query.after, SearchRank) else None
+            page = memory_search(rows, query.q, offset=query.offset, limit=query.limit, after=after)
+        else:
+            sort = query.sort or DEFAULT_SORT
+            rows = [row for row in self._db.songs.values() if self._matches(row, query, q=query.q)]
+            after = query.after if isinstance(query.after, After) else None
+            key = memory_sort_key(sort.field)
+            page = memory_page(rows, sort, after, query.offset, query.limit, key=key)
+        return [SongRecord(**row) for row in page]
 
     def get_view(self, song_id: int, viewer_id: int | None) -> SongView | None:
         song = self.get(song_id)
@@ -45,7 +56,7 @@ class InMemorySongRepository:
 
     def list_views(self, query: SongQuery, viewer_id: int | None) -> list[SongView]:
         with self._db.lock:
-            return [self._view(song, viewer_id) for song in self.list(query)]
+            return [self._view(song, viewer_id) for song in self._list(query)]
 
     def _view(self, song: SongRecord, viewer_id: int | None) -> SongView:
         likers = [user for (user, liked) in self._db.user_likes if liked == song.id]
@@ -63,8 +74,8 @@ class InMemorySongRepository:
     def delete(self, song_id: int) -> bool:
         return self._db.delete_song(song_id)
 
-    def _matches(self, row: dict[str, Any], query: SongQuery) -> bool:
-        if not memory_matches(row, q=query.q, genre=query.genre, artist=query.artist):
+    def _matches(self, row: dict[str, Any], query: SongQuery, *, q: str | None) -> bool:
+        if not memory_matches(row, q=q, genre=query.genre, artist=query.artist):
             return False
         return query.album_id is None or (query.album_id, row["id"]) in self._db.album_songs
 
@@ -95,9 +106,6 @@ class InMemoryLikeRepository:
         with self._db.lock:
             return {song_id: self._count(song_id) for song_id in song_ids}
 
-    def liked_among(self, user_id: int, song_ids: list[int]) -> set[int]:
-        return {song_id for song_id in song_ids if (user_id, song_id) in self._db.user_likes}
-
     def liked_songs(
         self, user_id: int, *, after: After | None, offset: int, limit: int
     ) -> list[LikedSong]:
@@ -115,3 +123,14 @@ class InMemoryLikeRepository:
 
     def _count(self, song_id: int) -> int:
         return sum(1 for (_, liked) in self._db.user_likes if liked == song_id)
+
+
+class InMemorySongUnitOfWork(MemoryUnitOfWork):
+    """song_service's unit of work over the shared MemoryDatabase."""
+
+    songs: InMemorySongRepository
+    likes: InMemoryLikeRepository
+
+    def bind(self, db: MemoryDatabase) -> None:
+        self.songs = InMemorySongRepository(db)
+        self.likes = InMemoryLikeRepository(db)

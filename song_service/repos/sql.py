@@ -1,6 +1,6 @@
 """Songs and likes in the shared SQL database, with Core statements mapped to
-records. Each method is one unit of work on a pooled connection of its own: reads
-give the connection back as soon as they have their rows, writes commit."""
+records. The repositories run on the connection of the caller's unit of work and
+never commit: the service decides where the transaction ends."""
 
 from __future__ import annotations
 
@@ -21,13 +21,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from database.catalogue import sql_filters
-from database.engine import Database
+from database.catalogue import catalogue_keys, sort_column, sql_filters
 from database.keyset import After, Sort, sql_after, sql_order
-from database.models import AlbumSong, Song, User, UserLike
+from database.models import AlbumSong, Song, UserLike
+from database.search import SEARCHED_FIELDS, SearchRank, sql_search_page, sync_terms
 from database.types import utcnow
+from database.unit_of_work import SqlUnitOfWork, locked
 from database.writes import insert_stamped
 from song_service.repos.base import (
+    DEFAULT_SORT,
     NEWEST_LIKE_FIRST,
     AccountGoneError,
     LikedSong,
@@ -52,13 +54,12 @@ LIKE_STATE = [
     .label("liked_by_me"),
 ]
 VIEW_BY_ID = select(*SONG_COLUMNS, *LIKE_STATE).where(songs.c.id == bindparam("song_id"))
-# A like or unlike: whether the song exists and the user likes it, in one
-# statement, then the change, then the count; all bound by (user_id, song_id).
-SONG_AND_LIKE = select(
-    exists().where(songs.c.id == bindparam("song_id")),
-    exists().where(
-        likes.c.song_id == bindparam("song_id"), likes.c.user_id == bindparam("user_id")
-    ),
+# A like or unlike first locks the song's row: likes of one song then take turns,
+# so two requests can never both see "not liked" and both insert. The lock read
+# also says whether the song exists.
+LOCK_SONG = locked(select(songs.c.id).where(songs.c.id == bindparam("song_id")), songs)
+IS_LIKED = select(
+    exists().where(likes.c.song_id == bindparam("song_id"), likes.c.user_id == bindparam("user_id"))
 )
 INSERT_LIKE = insert(likes)
 DELETE_LIKE = delete(likes).where(
@@ -72,58 +73,53 @@ def _record(row: Any) -> SongRecord:
 
 
 class SqlSongRepository:
-    def __init__(self, database: Database) -> None:
-        self._database = database
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
     def add(self, values: dict[str, Any]) -> SongRecord:
-        with self._database.connect(write=True) as connection:
-            song = _select(connection, insert_stamped(connection, songs, values))
-            connection.commit()
+        song = _select(self._connection, insert_stamped(self._connection, songs, values))
         if song is None:  # cannot happen: read inside the inserting transaction
             raise SongNotFoundError
+        sync_terms(self._connection, songs, song.id, song.title, song.artist)
         return song
 
     def get(self, song_id: int) -> SongRecord | None:
-        with self._database.connect() as connection:
-            return _select(connection, song_id)
-
-    def list(self, query: SongQuery) -> list[SongRecord]:
-        with self._database.connect() as connection:
-            return [
-                _record(row) for row in connection.execute(_paged(select(*SONG_COLUMNS), query))
-            ]
+        return _select(self._connection, song_id)
 
     def get_view(self, song_id: int, viewer_id: int | None) -> SongView | None:
-        with self._database.connect() as connection:
-            row = connection.execute(VIEW_BY_ID, _viewer(viewer_id) | {"song_id": song_id}).first()
+        row = self._connection.execute(
+            VIEW_BY_ID, _viewer(viewer_id) | {"song_id": song_id}
+        ).first()
         return _view(row, viewer_id) if row else None
 
     def list_views(self, query: SongQuery, viewer_id: int | None) -> list[SongView]:
         params = _viewer(viewer_id)
-        if _is_browsing(query):
-            statement = _browsing_page(query.sort, keyset=query.after is not None)
+        if query.ranked:
+            statement = _ranked_page(query)
+        elif _is_browsing(query):
+            after = query.after if isinstance(query.after, After) else None
+            statement = _browsing_page(query.sort or DEFAULT_SORT, keyset=after is not None)
             params |= {"offset": query.offset, "limit": query.limit}
-            if query.after is not None:
-                params |= {"after_value": query.after.value, "after_id": query.after.id}
+            if after is not None:
+                params |= {"after_value": after.value, "after_id": after.id}
         else:
             statement = _paged(select(*SONG_COLUMNS, *LIKE_STATE), query)
-        with self._database.connect() as connection:
-            rows = connection.execute(statement, params).all()
+        rows = self._connection.execute(statement, params).all()
         return [_view(row, viewer_id) for row in rows]
 
     def update(self, song_id: int, changes: dict[str, Any]) -> SongRecord | None:
-        with self._database.connect(write=True) as connection:
-            connection.execute(
-                update(songs).where(songs.c.id == song_id).values(**changes, updated_at=utcnow())
-            )
-            song = _select(connection, song_id)
-            connection.commit()
+        self._connection.execute(
+            update(songs)
+            .where(songs.c.id == song_id)
+            .values(**changes, **catalogue_keys(changes), updated_at=utcnow())
+        )
+        song = _select(self._connection, song_id)
+        if song is not None and SEARCHED_FIELDS & changes.keys():
+            sync_terms(self._connection, songs, song.id, song.title, song.artist)
         return song
 
     def delete(self, song_id: int) -> bool:
-        with self._database.connect(write=True) as connection:
-            deleted = connection.execute(delete(songs).where(songs.c.id == song_id)).rowcount
-            connection.commit()
+        deleted = self._connection.execute(delete(songs).where(songs.c.id == song_id)).rowcount
         return deleted > 0
 
 
@@ -133,12 +129,29 @@ def _select(connection: Connection, song_id: int) -> SongRecord | None:
 
 
 def _paged(statement: Select[Any], query: SongQuery) -> Select[Any]:
+    sort = query.sort or DEFAULT_SORT
     statement = _filtered(statement, query)
-    column = songs.c[query.sort.field]
-    if query.after is not None:
-        statement = statement.where(sql_after(column, songs.c.id, query.sort, query.after))
-    statement = statement.order_by(*sql_order(column, songs.c.id, query.sort))
+    column = sort_column(songs, sort.field)
+    if isinstance(query.after, After):
+        statement = statement.where(sql_after(column, songs.c.id, sort, query.after))
+    statement = statement.order_by(*sql_order(column, songs.c.id, sort))
     return statement.offset(query.offset).limit(query.limit)
+
+
+def _ranked_page(query: SongQuery) -> Select[Any]:
+    """A page of `q`'s matches in relevance order, through the search terms index
+    (database.search): its cost does not grow with the catalogue."""
+    assert query.q is not None  # noqa: S101 - SongQuery.ranked says so
+    after = query.after if isinstance(query.after, SearchRank) else None
+    return sql_search_page(
+        select(*SONG_COLUMNS, *LIKE_STATE),
+        songs,
+        query.q,
+        offset=query.offset,
+        limit=query.limit,
+        after=after,
+        where=sql_filters(songs, q=None, genre=query.genre, artist=query.artist, residual=True),
+    )
 
 
 def _is_browsing(query: SongQuery) -> bool:
@@ -152,7 +165,7 @@ def _browsing_page(sort: Sort, *, keyset: bool) -> Select[Any]:
     """A page without filters, the commonest request, as one statement per sort built
     once with bind parameters: building and cache-keying the expression per request
     cost more than SQLite took to run it."""
-    column = songs.c[sort.field]
+    column = sort_column(songs, sort.field)
     statement = select(*SONG_COLUMNS, *LIKE_STATE)
     if keyset:
         after = After(bindparam("after_value"), bindparam("after_id"))
@@ -187,36 +200,28 @@ def _filtered(statement: Select[Any], query: SongQuery) -> Select[Any]:
 
 
 class SqlLikeRepository:
-    def __init__(self, database: Database) -> None:
-        self._database = database
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
     def like(self, user_id: int, song_id: int) -> int:
         key = {"user_id": user_id, "song_id": song_id}
-        with self._database.connect(write=True) as connection:
-            song_exists, liked = connection.execute(SONG_AND_LIKE, key).one()
-            if not song_exists:
-                raise SongNotFoundError
-            if not liked:
-                try:
-                    connection.execute(INSERT_LIKE, key | {"created_at": utcnow()})
-                except IntegrityError:
-                    connection.rollback()
-                    _explain_failed_like(connection, user_id, song_id)
-            count: int = connection.scalar(LIKE_COUNT, key)
-            connection.commit()
-        return count
+        if not self._lock_song(song_id):
+            raise SongNotFoundError
+        if not self._connection.scalar(IS_LIKED, key):
+            try:
+                self._connection.execute(INSERT_LIKE, key | {"created_at": utcnow()})
+            except IntegrityError as exc:
+                # The song is locked and was not liked, so only the user's foreign
+                # key is left: the account was deleted after its token was issued.
+                raise AccountGoneError from exc
+        return self._connection.scalar(LIKE_COUNT, key)
 
     def unlike(self, user_id: int, song_id: int) -> int:
         key = {"user_id": user_id, "song_id": song_id}
-        with self._database.connect(write=True) as connection:
-            song_exists, liked = connection.execute(SONG_AND_LIKE, key).one()
-            if not song_exists:
-                raise SongNotFoundError
-            if liked:
-                connection.execute(DELETE_LIKE, key)
-            count: int = connection.scalar(LIKE_COUNT, key)
-            connection.commit()
-        return count
+        if not self._lock_song(song_id):
+            raise SongNotFoundError
+        self._connection.execute(DELETE_LIKE, key)
+        return self._connection.scalar(LIKE_COUNT, key)
 
     def counts(self, song_ids: list[int]) -> dict[int, int]:
         if not song_ids:
@@ -226,18 +231,8 @@ class SqlLikeRepository:
             .where(likes.c.song_id.in_(song_ids))
             .group_by(likes.c.song_id)
         )
-        with self._database.connect() as connection:
-            found = {song_id: count for song_id, count in connection.execute(statement)}
+        found = {song_id: count for song_id, count in self._connection.execute(statement)}
         return {song_id: found.get(song_id, 0) for song_id in song_ids}
-
-    def liked_among(self, user_id: int, song_ids: list[int]) -> set[int]:
-        if not song_ids:
-            return set()
-        statement = select(likes.c.song_id).where(
-            likes.c.user_id == user_id, likes.c.song_id.in_(song_ids)
-        )
-        with self._database.connect() as connection:
-            return set(connection.scalars(statement))
 
     def liked_songs(
         self, user_id: int, *, after: After | None, offset: int, limit: int
@@ -254,20 +249,20 @@ class SqlLikeRepository:
         statement = statement.order_by(
             *sql_order(likes.c.created_at, likes.c.song_id, NEWEST_LIKE_FIRST)
         )
-        with self._database.connect() as connection:
-            rows = connection.execute(statement.offset(offset).limit(limit)).all()
+        rows = self._connection.execute(statement.offset(offset).limit(limit)).all()
         return [LikedSong(_record(row[:SONG_WIDTH]), row[SONG_WIDTH]) for row in rows]
 
+    def _lock_song(self, song_id: int) -> bool:
+        """Lock the song's row until the unit ends; False when there is no such song."""
+        return self._connection.execute(LOCK_SONG, {"song_id": song_id}).first() is not None
 
-def _explain_failed_like(connection: Connection, user_id: int, song_id: int) -> None:
-    """An insert lost a race or hit a foreign key: say which, as the fake does."""
-    song_exists, liked = connection.execute(
-        SONG_AND_LIKE, {"user_id": user_id, "song_id": song_id}
-    ).one()
-    if liked:
-        return  # another request liked it first: idempotent success
-    if not song_exists:
-        raise SongNotFoundError
-    if not connection.scalar(select(exists().where(User.id == user_id))):
-        raise AccountGoneError
-    raise RuntimeError("like insert failed for an unknown reason")
+
+class SqlSongUnitOfWork(SqlUnitOfWork):
+    """song_service's unit of work on the shared SQL database."""
+
+    songs: SqlSongRepository
+    likes: SqlLikeRepository
+
+    def bind(self, connection: Connection) -> None:
+        self.songs = SqlSongRepository(connection)
+        self.likes = SqlLikeRepository(connection)

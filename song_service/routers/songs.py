@@ -51,15 +51,20 @@ async def list_songs(
     genre: GenreFilter = None,
     artist: ArtistFilter = None,
     album_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    sort: SongSort = "id",
+    sort: Annotated[
+        SongSort | None,
+        Query(description="Column, `-` for descending; default: relevance with `q`, else id"),
+    ] = None,
 ) -> list[SongOut]:
     result = await in_database(
         request,
         lambda: songs.list(
             page, sort=sort, caller=caller, q=q, genre=genre, artist=artist, album_id=album_id
         ),
-        # A text filter may read far into the table before a page is full.
-        scan=q is not None or genre is not None or artist is not None,
+        # A ranked search and an exact filter in id order read one index range; a
+        # search or filter in another order may read far into the table first.
+        scan=(q is not None and sort is not None)
+        or (sort not in (None, "id", "-id") and (genre, artist) != (None, None)),
     )
     set_next_link(request, response, result.next_cursor)
     return result.items

@@ -1,23 +1,34 @@
-"""The catalogue rules for songs and likes, and the views the API returns."""
+"""The catalogue rules for songs and likes, and the views the API returns.
+
+Every public method is one use case and one unit of work: it opens the unit,
+calls the repositories inside it and, for a write, commits at the end."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
 
-from common.paging import Page, PageParams, keyset_cursor, parse_keyset_cursor
+from common.paging import (
+    Page,
+    PageParams,
+    cursor_after,
+    keyset_cursor,
+    page_start,
+    parse_keyset_cursor,
+)
 from common.tokens import Principal
 from database.keyset import Sort
 from song_service.repos.base import (
     NEWEST_LIKE_FIRST,
     SORTABLE,
-    LikeRepository,
     SongNotFoundError,
     SongQuery,
     SongRecord,
-    SongRepository,
+    SongUnitOfWork,
     SongView,
 )
 from song_service.schemas import LikedSongOut, LikeState, SongCreate, SongOut, SongUpdate
@@ -27,15 +38,19 @@ SONG_PAGE = TypeAdapter(list[SongOut])
 
 
 class SongService:
-    def __init__(self, songs: SongRepository, likes: LikeRepository) -> None:
-        self._songs = songs
-        self._likes = likes
+    def __init__(self, unit: Callable[..., SongUnitOfWork]) -> None:
+        """`unit(write=False)` opens a unit of work (database.unit_of_work)."""
+        self._unit = unit
 
     def create(self, body: SongCreate) -> SongOut:
-        return SongOut.model_validate(self._songs.add(body.model_dump()))
+        with self._unit(write=True) as uow:
+            song = uow.songs.add(body.model_dump())
+            uow.commit()
+        return SongOut.model_validate(song)
 
     def get(self, song_id: int, caller: Principal) -> SongOut:
-        view = self._songs.get_view(song_id, caller.user_id)
+        with self._unit() as uow:
+            view = uow.songs.get_view(song_id, caller.user_id)
         if view is None:
             raise SongNotFoundError
         return _out(view)
@@ -44,62 +59,75 @@ class SongService:
         self,
         page: PageParams,
         *,
-        sort: str,
+        sort: str | None,
         caller: Principal | None,
         q: str | None = None,
         genre: str | None = None,
         artist: str | None = None,
         album_id: int | None = None,
     ) -> Page[SongOut]:
-        order = Sort.parse(sort)
+        """A page of songs: ranked by relevance for a `q` without a `sort`
+        (API.md, Text: Search), else in (sort, id) order, id by default. The
+        next page's cursor names its order, so a cursor of another is a 422."""
         query = SongQuery(
             q=q,
             genre=genre,
             artist=artist,
             album_id=album_id,
-            sort=order,
-            after=parse_keyset_cursor(page.cursor, order, SORTABLE[order.field]),
-            offset=page.offset,
-            limit=page.limit + 1,  # one more tells whether a next page exists
+            sort=Sort.parse(sort) if sort is not None else None,
         )
-        rows = self._songs.list_views(query, caller.user_id if caller else None)
+        order, after = page_start(page, query.sort, ranked=query.ranked, sortable=SORTABLE)
+        # One row more than asked tells whether a next page exists, without a COUNT.
+        query = replace(query, sort=order, after=after, offset=page.offset, limit=page.limit + 1)
+        with self._unit() as uow:
+            rows = uow.songs.list_views(query, caller.user_id if caller else None)
         shown = rows[: page.limit]
         next_cursor = None
         if len(rows) > page.limit:
-            last = shown[-1].song
-            next_cursor = keyset_cursor(order, getattr(last, order.field), last.id)
+            next_cursor = cursor_after(shown[-1].song._asdict(), query.sort, query.q)
         items = [_view_fields(view.song, view.like_count, view.liked_by_me) for view in shown]
         return Page(SONG_PAGE.validate_python(items), next_cursor)
 
     def update(self, song_id: int, body: SongUpdate, caller: Principal) -> SongOut:
         changes = body.model_dump(exclude_unset=True)
-        if changes and self._songs.update(song_id, changes) is None:
+        with self._unit(write=True) as uow:
+            if changes and uow.songs.update(song_id, changes) is None:
+                raise SongNotFoundError
+            view = uow.songs.get_view(song_id, caller.user_id)
+            uow.commit()
+        if view is None:
             raise SongNotFoundError
-        return self.get(song_id, caller)
+        return _out(view)
 
     def delete(self, song_id: int) -> None:
-        if not self._songs.delete(song_id):
-            raise SongNotFoundError
+        with self._unit(write=True) as uow:
+            if not uow.songs.delete(song_id):
+                raise SongNotFoundError
+            uow.commit()
 
     def like(self, song_id: int, caller: Principal) -> LikeState:
-        return LikeState(
-            song_id=song_id, liked=True, like_count=self._likes.like(caller.user_id, song_id)
-        )
+        with self._unit(write=True) as uow:
+            count = uow.likes.like(caller.user_id, song_id)
+            uow.commit()
+        return LikeState(song_id=song_id, liked=True, like_count=count)
 
     def unlike(self, song_id: int, caller: Principal) -> LikeState:
-        count = self._likes.unlike(caller.user_id, song_id)
+        with self._unit(write=True) as uow:
+            count = uow.likes.unlike(caller.user_id, song_id)
+            uow.commit()
         return LikeState(song_id=song_id, liked=False, like_count=count)
 
     def liked(self, page: PageParams, caller: Principal) -> Page[LikedSongOut]:
         after = parse_keyset_cursor(page.cursor, NEWEST_LIKE_FIRST, datetime)
-        rows = self._likes.liked_songs(
-            caller.user_id, after=after, offset=page.offset, limit=page.limit + 1
-        )
+        with self._unit() as uow:
+            rows = uow.likes.liked_songs(
+                caller.user_id, after=after, offset=page.offset, limit=page.limit + 1
+            )
+            counts = uow.likes.counts([row.song.id for row in rows[: page.limit]])
         shown = rows[: page.limit]
         next_cursor = None
         if len(rows) > page.limit:
             next_cursor = keyset_cursor(NEWEST_LIKE_FIRST, shown[-1].liked_at, shown[-1].song.id)
-        counts = self._likes.counts([row.song.id for row in shown])
         items = [
             LikedSongOut.model_validate(
                 _view_fields(row.song, counts[row.song.id], True) | {"liked_at": row.liked_at}

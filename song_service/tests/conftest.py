@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from database.memory import MemoryDatabase
 from database.types import utcnow
 from song_service.dependencies import get_song_service
 from song_service.main import create_app
-from song_service.repos.memory import InMemoryLikeRepository, InMemorySongRepository
+from song_service.repos.memory import InMemorySongUnitOfWork
 from song_service.services.songs import SongService
 
 SONG = {"title": "Song", "artist": "Band", "genre": "rock", "file_url": "/music/song.mp3"}
@@ -34,7 +35,7 @@ def add_user(memory_db: MemoryDatabase) -> Callable[[], int]:
         memory_db.users[user_id] = {
             "id": user_id, "username": f"u{user_id}", "email": f"u{user_id}@example.com",
             "password_hash": "x", "first_name": "U", "last_name": None, "role": "user",
-            "created_at": now, "updated_at": now,
+            "session_version": 0, "created_at": now, "updated_at": now,
         }  # fmt: skip
         return user_id
 
@@ -43,7 +44,7 @@ def add_user(memory_db: MemoryDatabase) -> Callable[[], int]:
 
 @pytest.fixture
 def service(memory_db: MemoryDatabase) -> SongService:
-    return SongService(InMemorySongRepository(memory_db), InMemoryLikeRepository(memory_db))
+    return SongService(functools.partial(InMemorySongUnitOfWork, memory_db))
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def app(settings: Settings, database: Database) -> FastAPI:
 @pytest.fixture
 def client(app: FastAPI, memory_db: MemoryDatabase) -> Iterator[TestClient]:
     app.dependency_overrides[get_song_service] = lambda: SongService(
-        InMemorySongRepository(memory_db), InMemoryLikeRepository(memory_db)
+        functools.partial(InMemorySongUnitOfWork, memory_db)
     )
     with TestClient(app) as test_client:
         yield test_client

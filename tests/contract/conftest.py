@@ -1,9 +1,11 @@
 """The backends every repository contract test runs against.
 
-A contract test takes the `backend` fixture and builds its repository with
-`backend.build(memory=..., sql=...)`; the same assertions then run on the
-in-memory fake and on each real database: SQLite always, PostgreSQL and MariaDB
-when their servers are given (tests/databases.py; `make test-dbs`).
+A contract test takes the `backend` fixture and asks it for a unit-of-work
+factory, `backend.units(memory=InMemorySongUnitOfWork, sql=SqlSongUnitOfWork)`,
+or for one repository of such a unit that commits after every call,
+`backend.repository(memory=..., sql=..., name="songs")`; the same assertions then
+run on the in-memory fake and on each real database: SQLite always, PostgreSQL
+and MariaDB when their servers are given (tests/databases.py; `make test-dbs`).
 
 On SQLite every statement is also compiled for SQL Server (`MssqlStatementCheck`),
 so a repository cannot use SQL that only works on the databases at hand.
@@ -11,6 +13,7 @@ so a repository cannot use SQL that only works on the databases at hand.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -25,10 +28,11 @@ from sqlalchemy.sql.elements import ClauseElement
 from database import Base, Database
 from database.memory import MemoryDatabase
 from database.migrate import upgrade
+from database.unit_of_work import UnitOfWork
 from database.writes import insert_stamped
 from tests.databases import require_server, scratch_database
 
-Repo = TypeVar("Repo")
+Unit = TypeVar("Unit", bound=UnitOfWork)
 
 SERVER_BACKENDS = ("postgresql", "mariadb")
 MSSQL_2019 = (15, 0, 2000)
@@ -40,24 +44,46 @@ class Backend:
     memory: MemoryDatabase | None = None
     database: Database | None = None
 
-    def build(
+    def units(
         self,
         *,
-        memory: Callable[[MemoryDatabase], Repo],
-        sql: Callable[[Database], Repo],
-    ) -> Repo:
+        memory: Callable[..., Unit],
+        sql: Callable[..., Unit],
+    ) -> Callable[..., Unit]:
+        """The factory a service takes: `units(write=False)` opens a unit of work
+        of the given kind on this backend."""
         if self.memory is not None:
-            return memory(self.memory)
+            return functools.partial(memory, self.memory)
         assert self.database is not None
-        return sql(self.database)
+        return functools.partial(sql, self.database)
+
+    def repository(
+        self,
+        *,
+        memory: Callable[..., UnitOfWork],
+        sql: Callable[..., UnitOfWork],
+        name: str,
+    ) -> Any:
+        """The unit's repository `name` (`"songs"`, `"albums"`...) with every method
+        call in a write unit of its own, committed when the call returns: what
+        one use case per call would leave behind (see AutocommitRepository)."""
+        return AutocommitRepository(self.units(memory=memory, sql=sql), name)
 
     def insert(self, table: str, **values: Any) -> int:
         """A row written straight to a table, as another service would have left
-        it (unsent nullable columns empty, timestamps set); its new id."""
+        it (unsent nullable columns empty, constant defaults applied, timestamps
+        set); its new id."""
         sql_table = Base.metadata.tables[table]
         row = {column.name: None for column in sql_table.columns if column.nullable} | values
         if self.memory is not None:
-            return self.memory.insert(table, row)["id"]
+            # The database fills these itself (session_version = 0, say); the fake
+            # stores only what it is given.
+            defaults = {
+                column.name: column.default.arg  # type: ignore[attr-defined]
+                for column in sql_table.columns
+                if column.default is not None and column.default.is_scalar
+            }
+            return self.memory.insert(table, defaults | row)["id"]
         assert self.database is not None
         with self.database.connect(write=True) as connection:
             row_id = insert_stamped(connection, sql_table, row)
@@ -75,6 +101,30 @@ class Backend:
         with self.database.connect(write=True) as connection:
             connection.execute(delete(sql_table).where(sql_table.c.id == row_id))
             connection.commit()
+
+
+class AutocommitRepository:
+    """A repository whose every method call runs in a unit of work of its own and
+    is committed when it returns (rolled back when it raises): the contract tests
+    written one call per use case keep that shape, and threads calling it race as
+    concurrent requests do. Tests of the unit itself use `Backend.units`."""
+
+    def __init__(self, units: Callable[..., UnitOfWork], name: str) -> None:
+        self._units = units
+        self._name = name
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        if method.startswith("_"):  # copy, pickle and friends probe for dunders
+            raise AttributeError(method)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._units(write=True) as uow:
+                result = getattr(getattr(uow, self._name), method)(*args, **kwargs)
+                uow.commit()
+            return result
+
+        call.__name__ = method
+        return call
 
 
 # SQL Server ------------------------------------------------------------------

@@ -8,12 +8,13 @@ import pytest
 
 from tests.contract.conftest import Backend
 from user_service.repos.base import DuplicateUserError, NewUser, UserRepository
-from user_service.repos.memory import InMemoryUserRepository
-from user_service.repos.sql import SqlUserRepository
+from user_service.repos.memory import InMemoryUserUnitOfWork
+from user_service.repos.sql import SqlUserUnitOfWork
 
 
 def make_repo(backend: Backend) -> UserRepository:
-    return backend.build(memory=InMemoryUserRepository, sql=SqlUserRepository)
+    """The users repository, each call one committed unit of work."""
+    return backend.repository(memory=InMemoryUserUnitOfWork, sql=SqlUserUnitOfWork, name="users")
 
 
 def new_user(name: str, **overrides: str) -> NewUser:
@@ -123,7 +124,8 @@ def test_delete(backend: Backend) -> None:
 
 
 def test_concurrent_sign_ups_with_one_email_give_exactly_one_account(backend: Backend) -> None:
-    """Each call takes a connection of its own, as concurrent requests do."""
+    """Each call is a unit of work on a connection of its own, as concurrent
+    requests are."""
 
     def attempt(i: int) -> str:
         try:

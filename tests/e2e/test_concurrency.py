@@ -3,19 +3,17 @@ uniqueness races, exact counters, and all four services writing at once."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
 
 import httpx
 import pytest
 
+from tests.e2e.clients import admin_headers, all_at_once, new_user, sign_up_body
 from tests.e2e.fleet import Fleet
 
 pytestmark = pytest.mark.e2e
-T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -24,47 +22,9 @@ def http() -> Iterator[httpx.Client]:
         yield client
 
 
-def all_at_once(jobs: list[Callable[[httpx.Client], T]]) -> list[T]:
-    """Run every job on its own thread and connection, released together by a barrier."""
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job: Callable[[httpx.Client], T]) -> T:
-        with httpx.Client(timeout=60, trust_env=False) as own:
-            barrier.wait()
-            return job(own)
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(run, jobs))
-
-
-def sign_up_body(stem: str, email: str | None = None) -> dict[str, str]:
-    return {
-        "username": stem,
-        "email": email or f"{stem}@example.com",
-        "password": f"pw-{stem}-long",
-        "first_name": "Racer",
-    }
-
-
-def new_user(http: httpx.Client, fleet: Fleet) -> dict[str, str]:
-    stem = f"u{uuid.uuid4().hex[:12]}"
-    body = sign_up_body(stem)
-    assert http.post(f"{fleet.user}/users", json=body).status_code == 201
-    login = http.post(
-        f"{fleet.auth}/auth/login", json={"email": body["email"], "password": body["password"]}
-    )
-    assert login.status_code == 200, login.text
-    return {"Authorization": f"Bearer {login.json()['auth_token']}"}
-
-
 @pytest.fixture(scope="module")
 def admin(http: httpx.Client, fleet: Fleet) -> dict[str, str]:
-    login = http.post(
-        f"{fleet.auth}/auth/login",
-        json={"email": fleet.admin_email, "password": fleet.admin_password},
-    )
-    assert login.status_code == 200, login.text
-    return {"Authorization": f"Bearer {login.json()['auth_token']}"}
+    return admin_headers(http, fleet)
 
 
 def test_thirty_simultaneous_sign_ups_with_one_email_make_one_account(

@@ -4,6 +4,7 @@ as API.md describes it (and the README's choices where API.md is silent)."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -131,7 +132,9 @@ def test_refresh_rotates_and_a_reused_token_revokes_the_chain(
     assert rotated["refresh_token"] != first.refresh
     expect(http.get(f"{fleet.user}/users/me", headers=bearer(rotated["auth_token"])), 200)
 
-    # The old refresh token stopped working; presenting it again kills the chain.
+    # Once the reuse grace window is over (API.md, Sessions), the old refresh token
+    # no longer works, and presenting it again kills the chain.
+    time.sleep(fleet.refresh_reuse_grace_seconds + 0.5)
     expect(refresh(http, fleet, first.refresh), 401)
     expect(refresh(http, fleet, rotated["refresh_token"]), 401)
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from common.errors import ConflictError
+from database.unit_of_work import UnitOfWork
 
 UserField = Literal["email", "username"]
 
@@ -20,6 +21,7 @@ class UserRecord:
     first_name: str
     last_name: str | None
     role: str
+    session_version: int
     created_at: datetime
     updated_at: datetime
 
@@ -60,10 +62,26 @@ class UserRepository(Protocol):
         """Users in id order, after `after_id` (keyset) and then skipping `offset`."""
         ...
 
-    def update(self, user_id: int, changes: dict[str, Any]) -> UserRecord | None:
-        """Apply column changes; None when absent; DuplicateUserError on a taken value."""
+    def update(
+        self,
+        user_id: int,
+        changes: dict[str, Any],
+        *,
+        revoke_sessions: bool = False,
+        if_password_hash: str | None = None,
+    ) -> UserRecord | None:
+        """Apply column changes; None when absent (or, with `if_password_hash`, when
+        the stored hash is no longer that one); DuplicateUserError on a taken value.
+        `revoke_sessions` bumps `session_version`, so every refresh token issued
+        before is refused (API.md, Sessions)."""
         ...
 
     def delete(self, user_id: int) -> bool:
         """Remove the user (their likes and tokens go with them); False when absent."""
         ...
+
+
+class UserUnitOfWork(UnitOfWork, Protocol):
+    """One transaction over user_service's repositories (database.unit_of_work)."""
+
+    users: UserRepository

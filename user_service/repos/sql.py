@@ -1,6 +1,6 @@
-"""Users in the shared SQL database, with Core statements mapped to records. Each
-method is one unit of work on a pooled connection of its own: reads give the
-connection back as soon as they have their rows, writes commit."""
+"""Users in the shared SQL database, with Core statements mapped to records. The
+repository runs on the connection of the caller's unit of work and never commits:
+the service decides where the transaction ends."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from database.engine import Database
 from database.models import User
 from database.types import utcnow
+from database.unit_of_work import SqlUnitOfWork
 from user_service.repos.base import DuplicateUserError, NewUser, UserField, UserRecord
 
 users = User.__table__
@@ -20,58 +20,66 @@ USER_COLUMNS = [users.c[field.name] for field in fields(UserRecord)]
 
 
 class SqlUserRepository:
-    def __init__(self, database: Database) -> None:
-        self._database = database
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
     def add(self, user: NewUser) -> UserRecord:
         now = utcnow()
-        values = {**asdict(user), "created_at": now, "updated_at": now}
-        with self._database.connect(write=True) as connection:
-            try:
-                # No RETURNING: MySQL lacks it on INSERT. The record is what was written.
-                result = connection.execute(insert(users).values(**values))
-            except IntegrityError as exc:
-                raise _duplicate(connection, user.email, user.username) from exc
-            connection.commit()
+        values = {**asdict(user), "session_version": 0, "created_at": now, "updated_at": now}
+        try:
+            # No RETURNING: MySQL lacks it on INSERT. The record is what was written.
+            result = self._connection.execute(insert(users).values(**values))
+        except IntegrityError as exc:
+            raise _duplicate(self._connection, user.email, user.username) from exc
         return UserRecord(id=result.inserted_primary_key[0], **values)
 
     def get(self, user_id: int) -> UserRecord | None:
-        with self._database.connect() as connection:
-            return _first(connection, users.c.id == user_id)
+        return _first(self._connection, users.c.id == user_id)
 
     def get_by_email(self, email: str) -> UserRecord | None:
-        with self._database.connect() as connection:
-            return _first(connection, users.c.email == email)
+        return _first(self._connection, users.c.email == email)
 
     def list(self, *, after_id: int | None, offset: int, limit: int) -> list[UserRecord]:
         statement = select(*USER_COLUMNS).order_by(users.c.id).offset(offset).limit(limit)
         if after_id is not None:
             statement = statement.where(users.c.id > after_id)
-        with self._database.connect() as connection:
-            return [UserRecord(*row) for row in connection.execute(statement)]
+        return [UserRecord(*row) for row in self._connection.execute(statement)]
 
-    def update(self, user_id: int, changes: dict[str, Any]) -> UserRecord | None:
-        with self._database.connect(write=True) as connection:
-            try:
-                connection.execute(
-                    update(users)
-                    .where(users.c.id == user_id)
-                    .values(**changes, updated_at=utcnow())
-                )
-            except IntegrityError as exc:
-                raise _duplicate(
-                    connection, changes.get("email"), changes.get("username"), user_id
-                ) from exc
-            # Read back inside the transaction: None when there was no such user.
-            user = _first(connection, users.c.id == user_id)
-            connection.commit()
-        return user
+    def update(
+        self,
+        user_id: int,
+        changes: dict[str, Any],
+        *,
+        revoke_sessions: bool = False,
+        if_password_hash: str | None = None,
+    ) -> UserRecord | None:
+        values: dict[str, Any] = {**changes, "updated_at": utcnow()}
+        if revoke_sessions:
+            # Incremented in SQL, so two concurrent changes each count.
+            values["session_version"] = users.c.session_version + 1
+        statement = update(users).where(users.c.id == user_id).values(**values)
+        if if_password_hash is not None:
+            statement = statement.where(users.c.password_hash == if_password_hash)
+        try:
+            changed = self._connection.execute(statement).rowcount
+        except IntegrityError as exc:
+            raise _duplicate(
+                self._connection, changes.get("email"), changes.get("username"), user_id
+            ) from exc
+        # Read back inside the transaction.
+        return _first(self._connection, users.c.id == user_id) if changed else None
 
     def delete(self, user_id: int) -> bool:
-        with self._database.connect(write=True) as connection:
-            deleted = connection.execute(delete(users).where(users.c.id == user_id)).rowcount
-            connection.commit()
-        return deleted > 0
+        return self._connection.execute(delete(users).where(users.c.id == user_id)).rowcount > 0
+
+
+class SqlUserUnitOfWork(SqlUnitOfWork):
+    """user_service's unit of work on the shared SQL database."""
+
+    users: SqlUserRepository
+
+    def bind(self, connection: Connection) -> None:
+        self.users = SqlUserRepository(connection)
 
 
 def _first(connection: Connection, criterion: ColumnElement[bool]) -> UserRecord | None:

@@ -12,20 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from common.auth import AdminUser, CurrentUser
+from common.client_address import client_address
 from common.db import in_database
-from common.paging import (
-    PageParams,
-    keyset_cursor,
-    page_params,
-    parse_keyset_cursor,
-    set_next_link,
-)
+from common.paging import PageParams, page_params, set_next_link
 from common.schemas import NO_NUL, ResourceId, error_responses
-from database.keyset import Sort
 from user_service.dependencies import UserServiceDep
 from user_service.schemas import PrivateProfile, PublicProfile, SignUp, UserDeleted, UserUpdate
 
-BY_ID = Sort("id")
 public = APIRouter(prefix="/users", tags=["users"])
 # Every protected route names its caller (CurrentUser or AdminUser); a router-level
 # guard as well would make FastAPI verify the token twice per request.
@@ -36,11 +29,12 @@ protected = APIRouter(prefix="/users", tags=["users"], responses=error_responses
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=PrivateProfile,
-    responses=error_responses(409, 413, 503),
+    responses=error_responses(409, 413, 429, 503),
     summary="Sign up",
 )
 async def sign_up(request: Request, body: SignUp, users: UserServiceDep) -> PrivateProfile:
-    user = await in_database(request, lambda: users.sign_up(body))
+    address = client_address(request)
+    user = await in_database(request, lambda: users.sign_up(body, address))
     return PrivateProfile.model_validate(user)
 
 
@@ -56,17 +50,11 @@ async def list_users(
     users: UserServiceDep,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> list[PrivateProfile] | list[PublicProfile]:
-    after = parse_keyset_cursor(page.cursor, BY_ID, int)
-    after_id = after.id if after else None
-    result = await in_database(
-        request, lambda: users.list(after_id=after_id, offset=page.offset, limit=page.limit)
-    )
-    if result.next_after_id is not None:
-        next_id = result.next_after_id
-        set_next_link(request, response, keyset_cursor(BY_ID, next_id, next_id))
+    result = await in_database(request, lambda: users.list(page))
+    set_next_link(request, response, result.next_cursor)
     if caller.is_admin:
-        return [PrivateProfile.model_validate(user) for user in result.users]
-    return [PublicProfile.model_validate(user) for user in result.users]
+        return [PrivateProfile.model_validate(user) for user in result.items]
+    return [PublicProfile.model_validate(user) for user in result.items]
 
 
 @protected.get("/me", response_model=PrivateProfile, summary="Your own profile")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -12,8 +13,9 @@ from database import Database
 from database.memory import MemoryDatabase
 from user_service.dependencies import get_user_service
 from user_service.main import create_app
-from user_service.repos.memory import InMemoryUserRepository
-from user_service.repos.sql import SqlUserRepository
+from user_service.repos.base import UserUnitOfWork
+from user_service.repos.memory import InMemoryUserRepository, InMemoryUserUnitOfWork
+from user_service.repos.sql import SqlUserUnitOfWork
 from user_service.services.users import UserService
 
 
@@ -24,12 +26,19 @@ def memory_db() -> MemoryDatabase:
 
 @pytest.fixture
 def user_repo(memory_db: MemoryDatabase) -> InMemoryUserRepository:
+    """The fake's users, to look at what a use case stored."""
     return InMemoryUserRepository(memory_db)
 
 
 @pytest.fixture
-def service(user_repo: InMemoryUserRepository, fast_hasher: PasswordHasher) -> UserService:
-    return UserService(user_repo, fast_hasher)
+def user_unit(memory_db: MemoryDatabase) -> Callable[..., UserUnitOfWork]:
+    """The unit-of-work factory the services take, over the fake."""
+    return functools.partial(InMemoryUserUnitOfWork, memory_db)
+
+
+@pytest.fixture
+def service(user_unit: Callable[..., UserUnitOfWork], fast_hasher: PasswordHasher) -> UserService:
+    return UserService(user_unit, fast_hasher)
 
 
 @pytest.fixture
@@ -51,7 +60,7 @@ def sql_client(
 ) -> Iterator[TestClient]:
     """The real app on a migrated SQLite file, only the hasher made fast."""
     app.dependency_overrides[get_user_service] = lambda: UserService(
-        SqlUserRepository(database), fast_hasher
+        functools.partial(SqlUserUnitOfWork, database), fast_hasher
     )
     with TestClient(app) as test_client:
         yield test_client

@@ -1,16 +1,26 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from common.errors import ForbiddenError
+from common.paging import PageParams, keyset_cursor, parse_keyset_cursor
 from common.passwords import PasswordHasher
 from common.tokens import Principal
-from user_service.repos.base import DuplicateUserError
+from database.keyset import After
+from database.memory import MemoryDatabase
+from user_service.repos.base import DuplicateUserError, UserRecord, UserUnitOfWork
 from user_service.schemas import SignUp, UserUpdate
-from user_service.services.users import UserNotFoundError, UserService
+from user_service.services.users import (
+    BY_ID,
+    UserNotFoundError,
+    UserService,
+    WrongCurrentPasswordError,
+)
 
 
-def sign_up(service: UserService, name: str = "alice", password: str = "password123"):
+def sign_up(service: UserService, name: str = "alice", password: str = "password123") -> UserRecord:
     return service.sign_up(
         SignUp(
             username=name,
@@ -141,9 +151,61 @@ def test_delete_then_get_is_not_found(service: UserService) -> None:
 
 def test_list_pages_by_id_and_reports_whether_more_exist(service: UserService) -> None:
     ids = [sign_up(service, f"user{i}").id for i in range(5)]
-    first = service.list(after_id=None, offset=0, limit=2)
-    assert [u.id for u in first.users] == ids[:2]
-    assert first.next_after_id == ids[1]
-    last = service.list(after_id=ids[3], offset=0, limit=2)
-    assert [u.id for u in last.users] == ids[4:]
-    assert last.next_after_id is None
+    first = service.list(PageParams(limit=2, offset=0, cursor=None))
+    assert [u.id for u in first.items] == ids[:2]
+    assert parse_keyset_cursor(first.next_cursor, BY_ID, int) == After(ids[1], ids[1])
+    after_fourth = keyset_cursor(BY_ID, ids[3], ids[3])
+    last = service.list(PageParams(limit=2, offset=0, cursor=after_fourth))
+    assert [u.id for u in last.items] == ids[4:]
+    assert last.next_cursor is None
+
+
+def test_credential_and_role_changes_end_the_sessions(service: UserService) -> None:
+    """Each change of password, email or role bumps session_version once, so the
+    refresh tokens issued before are refused; other changes leave it."""
+    alice = sign_up(service)
+    me = as_user(alice.id)
+    assert service.update(me, alice.id, UserUpdate(first_name="Al")).session_version == 0
+    assert service.update(ADMIN, alice.id, UserUpdate(role="admin")).session_version == 1
+    assert service.update(ADMIN, alice.id, UserUpdate(password="reset-pw-1")).session_version == 2
+    moved = service.update(
+        me, alice.id, UserUpdate(email="al@example.com", current_password="reset-pw-1")
+    )
+    assert moved.session_version == 3
+    same = service.update(me, alice.id, UserUpdate(email="al@example.com", role="admin"))
+    assert same.session_version == 3  # the values it already had: no change
+
+
+class RacingHasher(PasswordHasher):
+    """Checks passwords like its parent, but the stored hash changes (another
+    request set a new password) while the check runs."""
+
+    def __init__(self, rounds: int, change: Callable[[], None]) -> None:
+        super().__init__(rounds)
+        self._change = change
+
+    def verify(self, password: str, password_hash: str | None) -> bool:
+        valid = super().verify(password, password_hash)
+        self._change()
+        return valid
+
+
+def test_a_password_changed_during_the_check_is_refused(
+    service: UserService,
+    user_unit: Callable[..., UserUnitOfWork],
+    memory_db: MemoryDatabase,
+) -> None:
+    alice = sign_up(service)
+
+    def change_elsewhere() -> None:
+        memory_db.users[alice.id]["password_hash"] = "set-by-another-request"
+
+    racing = UserService(user_unit, RacingHasher(4, change_elsewhere))
+    with pytest.raises(WrongCurrentPasswordError):
+        racing.update(
+            as_user(alice.id),
+            alice.id,
+            UserUpdate(password="new-password-1", current_password="password123"),
+        )
+    stored = service.get(alice.id)
+    assert (stored.password_hash, stored.session_version) == ("set-by-another-request", 0)
