@@ -44,30 +44,30 @@ COPY user_service ./user_service
 USER musicplayer
 
 # --- one target per service: its port, healthcheck and command ---
-# The services sit behind the gateway: --proxy-headers with every address trusted
-# takes the client address from X-Forwarded-For (the login throttle counts per
-# address) and the scheme from X-Forwarded-Proto (Link headers). That is safe only
-# because no service port is published; the gateway overwrites both headers.
+# common.server runs uvicorn with the fleet's HTTP limits (header size and timeouts).
+# X-Forwarded-For (the client address the login and sign-up throttles count) and
+# X-Forwarded-Proto are believed only from FORWARDED_ALLOW_IPS, which
+# docker-compose.yml sets to the gateway's address; unset, from nobody.
 FROM runtime AS auth_service
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=2)"]
-CMD ["uvicorn", "--factory", "auth_service.main:create_app", "--host", "0.0.0.0", "--port", "8000", "--no-server-header", "--no-access-log", "--proxy-headers", "--forwarded-allow-ips=*"]
+CMD ["python", "-m", "common.server", "auth_service", "--host", "0.0.0.0", "--port", "8000"]
 
 FROM runtime AS album_service
 EXPOSE 8001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8001/health/ready', timeout=2)"]
-CMD ["uvicorn", "--factory", "album_service.main:create_app", "--host", "0.0.0.0", "--port", "8001", "--no-server-header", "--no-access-log", "--proxy-headers", "--forwarded-allow-ips=*"]
+CMD ["python", "-m", "common.server", "album_service", "--host", "0.0.0.0", "--port", "8001"]
 
 FROM runtime AS song_service
 EXPOSE 8002
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8002/health/ready', timeout=2)"]
-CMD ["uvicorn", "--factory", "song_service.main:create_app", "--host", "0.0.0.0", "--port", "8002", "--no-server-header", "--no-access-log", "--proxy-headers", "--forwarded-allow-ips=*"]
+CMD ["python", "-m", "common.server", "song_service", "--host", "0.0.0.0", "--port", "8002"]
 
 FROM runtime AS user_service
 EXPOSE 8003
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8003/health/ready', timeout=2)"]
-CMD ["uvicorn", "--factory", "user_service.main:create_app", "--host", "0.0.0.0", "--port", "8003", "--no-server-header", "--no-access-log", "--proxy-headers", "--forwarded-allow-ips=*"]
+CMD ["python", "-m", "common.server", "user_service", "--host", "0.0.0.0", "--port", "8003"]

@@ -17,7 +17,7 @@ BENCH_ARGS ?=
 # .env, so COMPOSE_FILE there switches every target below to PostgreSQL.
 COMPOSE ?= docker compose
 
-.PHONY: help venv run test test-dbs test-e2e fuzz migrate seed bench bench-catalogue admin lint fmt clean clean-data \
+.PHONY: help venv run test test-dbs test-e2e fuzz api-docs migrate seed bench bench-catalogue admin rotate-keys lint fmt clean clean-data \
 	up down logs ps health scale env-file
 
 help: ## List the targets (this text)
@@ -38,9 +38,13 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-run: venv ## Create keys, migrate, then run all four services (HOST, WORKERS from env)
+# Ports and settings first (a second `make run` stops here, in one line); then the
+# setup steps, once per fleet whatever WORKERS is; then the services.
+run: venv ## Keys, migrations, the admin, then all four services (HOST, WORKERS from .env)
+	@$(BIN)/python scripts/run_fleet.py --check
 	$(BIN)/python -m common.keys
 	$(BIN)/python -m database migrate
+	$(BIN)/python -m user_service.admin --if-configured
 	$(BIN)/python scripts/run_fleet.py
 
 test: venv ## Run every test, end-to-end included (extra options: PYTEST_ARGS=...)
@@ -58,6 +62,9 @@ test-e2e: venv ## Run only the end-to-end tests against real service processes
 fuzz: venv ## Run only the fuzz tests, longer (FUZZ_EXAMPLES=500 by default)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(BIN)/pytest -q -m fuzz $(PYTEST_ARGS)
 
+api-docs: venv ## Write docs/API.md and docs/openapi/*.json from the services' OpenAPI documents
+	$(BIN)/python -m scripts.api_docs
+
 migrate: venv ## Bring the database schema to the newest migration
 	$(BIN)/python -m database migrate
 
@@ -73,6 +80,9 @@ bench-catalogue: venv ## Time catalogue pages at 1,000 vs 1,000,000 songs (slow;
 
 admin: venv ## Create or promote the admin from ADMIN_EMAIL / ADMIN_PASSWORD
 	$(BIN)/python -m user_service.admin
+
+rotate-keys: venv ## New RS256 key pair; the old public key keeps verifying (README, Key rotation)
+	$(BIN)/python -m common.keys rotate
 
 lint: venv ## Check lint and formatting (ruff), changing nothing
 	$(BIN)/ruff check .

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 
 from auth_service.routers import auth
 from auth_service.services.tokens import TokenIssuer
 from common.app import create_service_app
-from common.keys import ensure_key_pair
+from common.keys import check_key_pair, ensure_key_pair
 from common.passwords import PasswordHasher
 from common.settings import Settings, get_settings
+from common.startup import explained
 from database import Database
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -26,11 +31,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
 
 def _prepare_signing(app: FastAPI) -> None:
-    """Create the RS256 key pair on a fresh machine, then parse the key once."""
+    """Create the RS256 key pair on a fresh machine, check that its halves belong
+    together (sign and verify once), then parse the key once. A pair that does not
+    match would start fine and refuse every token: it stops the start, in one line."""
     settings: Settings = app.state.settings
-    if settings.jwt_algorithm == "RS256":
-        ensure_key_pair(settings.private_key_path, settings.public_key_path)
-    app.state.token_issuer = TokenIssuer.from_settings(settings)
+    with explained(logger):
+        if settings.jwt_algorithm == "RS256":
+            ensure_key_pair(settings.private_key_path, settings.public_key_path)
+            check_key_pair(settings.private_key_path, settings.public_key_path)
+        app.state.token_issuer = TokenIssuer.from_settings(settings)
 
 
 def _build_hasher(app: FastAPI) -> None:

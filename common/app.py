@@ -3,6 +3,8 @@ CORS and the shared state (database, token verifier) set up in one lifespan."""
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,12 +15,14 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from common import health
 from common.auth import VerifierProvider
+from common.docs import install_docs
 from common.errors import install_error_handlers
 from common.forwarded import ForwardedPrefixMiddleware
 from common.logging import configure_logging
-from common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from common.middleware import BodySizeLimitMiddleware, HeadMiddleware, RequestContextMiddleware
 from common.settings import Settings
 from database import Database
+from database.accounts import current_role
 
 StartupHook = Callable[[FastAPI], None]
 
@@ -42,6 +46,8 @@ def create_service_app(
         app.state.database = database or Database(
             settings.sqlalchemy_url, connect_timeout=settings.db_connect_timeout_seconds
         )
+        if not hasattr(app.state, "current_role"):  # tests over fakes set their own
+            app.state.current_role = functools.partial(current_role, app.state.database)
         _size_threadpool(settings.threadpool_size, app.state.database.backend)
         for hook in on_startup:
             hook(app)
@@ -52,7 +58,18 @@ def create_service_app(
                 app.state.database.dispose()
 
     configure_logging(name, settings.log_level)
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        # Starlette would build the redirect of /songs/ to /songs from the Host
+        # header a client chose; a path with a trailing slash is a 404 instead.
+        redirect_slashes=False,
+        # Served from local assets by common.docs: the default pages need a CDN.
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.service_name = name
     app.state.settings = settings
     app.state.verifier = VerifierProvider(settings)
@@ -63,20 +80,24 @@ def create_service_app(
     app.include_router(health.router)
     for router in routers:
         app.include_router(router)
+    install_docs(app)
 
-    # Added last runs first: request ids wrap everything, then CORS, then the cap.
+    # Added last runs first: request ids wrap everything, then CORS, then the cap,
+    # then HEAD turned into a GET whose body is dropped.
+    app.add_middleware(HeadMiddleware, router=app.router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        # X-Requested-With: Swagger UI sends it with the "Authorize" token request.
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-Requested-With"],
         expose_headers=["Link", "X-Request-ID", "Retry-After"],
         max_age=600,
     )
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(ForwardedPrefixMiddleware)  # docs behind the gateway's prefix
-    _point_swagger_at_auth(app, settings.auth_token_url)
+    _finish_openapi(app, settings.auth_token_url)
     return app
 
 
@@ -93,8 +114,10 @@ def _size_threadpool(configured: int | None, backend: str) -> None:
     anyio.to_thread.current_default_thread_limiter().total_tokens = size
 
 
-def _point_swagger_at_auth(app: FastAPI, token_url: str) -> None:
-    """Every service's Swagger "Authorize" button logs in at auth_service."""
+def _finish_openapi(app: FastAPI, token_url: str) -> None:
+    """The generated document, plus what FastAPI cannot know: every service's
+    Swagger "Authorize" button logs in at auth_service, and every GET also
+    answers HEAD (common.middleware.HeadMiddleware)."""
     build_schema = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -105,7 +128,22 @@ def _point_swagger_at_auth(app: FastAPI, token_url: str) -> None:
                 password_flow = scheme.get("flows", {}).get("password")
                 if password_flow is not None:
                     password_flow["tokenUrl"] = token_url
+            for path_item in schema.get("paths", {}).values():
+                if "get" in path_item and "head" not in path_item:
+                    path_item["head"] = _head_operation(path_item["get"])
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _head_operation(get: dict[str, Any]) -> dict[str, Any]:
+    """The GET operation's parameters, security and statuses, without bodies."""
+    head = copy.deepcopy(get)
+    get_id = get["operationId"]
+    head["operationId"] = f"{get_id.removesuffix('_get')}_head"
+    head["summary"] = f"{get.get('summary', get_id)} (headers only)"
+    head["description"] = "The same as GET, with the same status and headers but no body."
+    for response in head.get("responses", {}).values():
+        response.pop("content", None)
+    return head

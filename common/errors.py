@@ -15,6 +15,8 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from database.unit_of_work import is_retryable
+
 logger = logging.getLogger(__name__)
 
 SENSITIVE_FIELDS = frozenset({"password", "current_password", "new_password"})
@@ -92,7 +94,19 @@ async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
     return _error(exc.status_code, exc.detail, exc.headers)
 
 
+# The framework answers 400 only when it cannot parse a body at all (not UTF-8,
+# nested too deep, a broken multipart form). Clients and the OpenAPI documents
+# know such input as a validation error, so it is one: 422 in the standard form.
+_UNPARSABLE_BODY = {
+    "type": "body_invalid",
+    "loc": ["body"],
+    "msg": "The request body could not be parsed: send UTF-8 JSON (or the documented form)",
+}
+
+
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400:
+        return _error(422, [_UNPARSABLE_BODY])
     return _error(exc.status_code, exc.detail, getattr(exc, "headers", None))
 
 
@@ -105,8 +119,12 @@ def _redact(value: object) -> object:
 
 
 def _scrub(error: dict) -> dict:
-    """No response ever carries a password: not even the client's own, echoed back."""
-    if SENSITIVE_FIELDS.intersection(str(part) for part in error.get("loc", ())):
+    """No response ever carries a password: not even the client's own, echoed back.
+    An error about the body as a whole (a form-encoded or bare-string body where an
+    object belongs) would echo all of it, password included: its input is dropped."""
+    loc = tuple(str(part) for part in error.get("loc", ()))
+    whole_body = loc == ("body",) or isinstance(error.get("input"), bytes | bytearray)
+    if whole_body or SENSITIVE_FIELDS.intersection(loc):
         return {key: value for key, value in error.items() if key not in ("input", "ctx")}
     if "input" in error:
         error = {**error, "input": _redact(error["input"])}
@@ -115,26 +133,15 @@ def _scrub(error: dict) -> dict:
 
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
     errors = [_scrub(error) for error in exc.errors()]
-    return _error(422, jsonable_encoder(errors, custom_encoder={bytes: lambda b: b.hex()}))
+    # Raw bytes never reach a response (see _scrub); should one slip into `ctx`,
+    # its size is said rather than its content.
+    encoders = {bytes: lambda raw: f"<{len(raw)} bytes>"}
+    return _error(422, jsonable_encoder(errors, custom_encoder=encoders))
 
 
 async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
     logger.warning("database unavailable: %s", exc.__class__.__name__)
     return _error(503, ServiceUnavailableError.detail, {"Retry-After": "5"})
-
-
-# Deadlock victims and serialization failures: the server is fine, the request
-# just lost a race and can be sent again (SQLSTATE, and MySQL's own codes).
-_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-_RETRYABLE_MYSQL_CODES = frozenset({1205, 1213})
-
-
-def _is_retryable(exc: DBAPIError) -> bool:
-    original = exc.orig
-    sqlstate = getattr(original, "sqlstate", None) or (
-        original.args[0] if original is not None and original.args else None
-    )
-    return sqlstate in _RETRYABLE_SQLSTATES or sqlstate in _RETRYABLE_MYSQL_CODES
 
 
 async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
@@ -144,7 +151,7 @@ async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
         logger.warning("database refused a value: %s", exc.orig)
         error = {"type": "value_error", "loc": ["request"], "msg": "A value was not accepted"}
         return _error(422, [error])
-    if _is_retryable(exc):
+    if is_retryable(exc):
         logger.warning("database conflict, client asked to retry: %s", exc.orig)
         return _error(503, "Database busy; retry the request", {"Retry-After": "1"})
     if exc.connection_invalidated or isinstance(exc, OperationalError):

@@ -1,4 +1,16 @@
-"""Signing keys: RS256 key pair files (generated once when absent) or an HS256 secret."""
+"""Signing keys: RS256 key pair files (generated once when absent) or an HS256 secret.
+
+Key files are written atomically (a temporary file beside the target, flushed to
+disk, given its mode, then renamed into place): a full disk or a crash leaves the
+old file or none, never a half-written one that every later start trips over.
+The private key is 0600 in a 0700 folder whatever the umask (database.files).
+
+Rotation (`python -m common.keys rotate`, README "Key rotation"): the current
+public key is kept as the previous one and a new pair replaces the current one.
+auth_service publishes both in its JWKS; every verifier picks the key by the
+token's `kid` and reads the key files again when a `kid` it does not know arrives
+(common.tokens), so tokens signed by either key verify everywhere.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +18,26 @@ import base64
 import hashlib
 import json
 import os
+import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from common.settings import Settings
+from common.settings import Settings, get_settings
+from common.startup import StartupError, run_step
+from database.diagnose import describe
+from database.files import PRIVATE_FILE, private_folder, tighten_file, tighten_folder
+
+PUBLIC_FILE = 0o644
+_CHECK_MESSAGE = b"musicplayer key pair check"
+
+
+class KeyFileError(StartupError):
+    """A key file that cannot be used; the message says which and what to do."""
 
 
 def _b64url_uint(value: int) -> str:
@@ -32,40 +57,131 @@ def public_jwk(public_pem: bytes) -> dict[str, str]:
     return {**members, "kid": kid, "use": "sig", "alg": "RS256"}
 
 
-def _write_exclusive(path: Path, data: bytes, mode: int) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+def write_atomic(path: Path, data: bytes, mode: int, *, replace: bool = True) -> bool:
+    """`path` holds `data` with `mode`, or is untouched: never partly written.
+    With replace=False an existing `path` wins and False is returned."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+            os.fchmod(handle.fileno(), mode)  # exactly `mode`, whatever the umask
+        if replace:
+            os.replace(temporary, path)
+        else:
+            try:
+                os.link(temporary, path)  # fails if `path` exists: the first writer wins
+            except FileExistsError:
+                return False
+        _sync_folder(path.parent)
+        return True
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
-def ensure_key_pair(private_path: Path, public_path: Path) -> bool:
-    """Create the RS256 key pair if the private key is missing; True when one was made."""
-    if private_path.exists():
-        if not public_path.exists():
-            private = serialization.load_pem_private_key(private_path.read_bytes(), None)
-            _write_exclusive(public_path, _public_pem(private), 0o644)
-        return False
-    private_path.parent.mkdir(parents=True, exist_ok=True)
-    public_path.parent.mkdir(parents=True, exist_ok=True)
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = private.private_bytes(
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    except OSError:  # some filesystems cannot sync a folder; the rename stands anyway
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _public_pem(private: rsa.RSAPrivateKey) -> bytes:
+    return private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _private_pem(private: rsa.RSAPrivateKey) -> bytes:
+    return private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+
+
+def load_private_key(path: Path) -> rsa.RSAPrivateKey:
+    """The RSA private key in `path`; KeyFileError (one line) when it is not one."""
     try:
-        _write_exclusive(private_path, pem, 0o600)
-    except FileExistsError:  # another process won the race; use its key
+        key = serialization.load_pem_private_key(path.read_bytes(), None)
+    except (ValueError, TypeError) as exc:
+        raise KeyFileError(
+            f"{path} is not a PEM RSA private key ({exc}): restore it from a backup, or "
+            f"delete it and run `python -m common.keys` for a new pair (every token "
+            f"issued so far stops working)"
+        ) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise KeyFileError(f"{path} is not an RSA key: RS256 needs one")
+    return key
+
+
+def ensure_key_pair(private_path: Path, public_path: Path) -> bool:
+    """Create the RS256 key pair if the private key is missing; True when one was
+    made. A private key with no public one gets it derived; an empty private key
+    file (left by a full disk before writes were atomic) signed nothing and is
+    replaced."""
+    private_folder(private_path.parent)
+    private_folder(public_path.parent)
+    if private_path.exists() and private_path.stat().st_size > 0:
+        tighten_file(private_path)
+        if not public_path.exists():
+            write_atomic(public_path, _public_pem(load_private_key(private_path)), PUBLIC_FILE)
         return False
-    public_path.unlink(missing_ok=True)
-    _write_exclusive(public_path, _public_pem(private), 0o644)
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    empty = private_path.exists()  # zero bytes: replace it
+    if not write_atomic(private_path, _private_pem(private), PRIVATE_FILE, replace=empty):
+        return False  # another process made the pair meanwhile; its key is used
+    write_atomic(public_path, _public_pem(private), PUBLIC_FILE)
     return True
 
 
-def _public_pem(private: object) -> bytes:
-    return private.public_key().public_bytes(  # type: ignore[attr-defined]
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+def check_key_pair(private_path: Path, public_path: Path) -> None:
+    """Sign and verify once: KeyFileError (one line) unless the public key is the
+    private key's own, which would otherwise refuse every token it signed."""
+    private = load_private_key(private_path)
+    try:
+        public = serialization.load_pem_public_key(public_path.read_bytes())
+    except FileNotFoundError:
+        raise KeyFileError(
+            f"{public_path} is missing: run `python -m common.keys` to derive it from "
+            f"{private_path}"
+        ) from None
+    except ValueError as exc:
+        raise KeyFileError(
+            f"{public_path} is not a PEM public key ({exc}): delete it and run "
+            f"`python -m common.keys` to derive it from {private_path}"
+        ) from None
+    signature = private.sign(_CHECK_MESSAGE, padding.PKCS1v15(), hashes.SHA256())
+    try:
+        if not isinstance(public, rsa.RSAPublicKey):
+            raise InvalidSignature
+        public.verify(signature, _CHECK_MESSAGE, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        raise KeyFileError(
+            f"{public_path} does not match {private_path}: every token would be refused; "
+            f"delete the public key and run `python -m common.keys` to derive it again "
+            f"(or set JWT_PUBLIC_KEY_FILE / JWT_PRIVATE_KEY_FILE to a matching pair)"
+        ) from None
+
+
+def rotate_key_pair(private_path: Path, public_path: Path, previous_path: Path) -> str:
+    """A new pair in place of the current one, whose public key becomes the previous
+    one (tokens it signed keep verifying until they expire). The new `kid`."""
+    ensure_key_pair(private_path, public_path)
+    check_key_pair(private_path, public_path)
+    private_folder(previous_path.parent)
+    write_atomic(previous_path, public_path.read_bytes(), PUBLIC_FILE)
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    write_atomic(private_path, _private_pem(private), PRIVATE_FILE)
+    public = _public_pem(private)
+    write_atomic(public_path, public, PUBLIC_FILE)
+    return public_jwk(public)["kid"]
 
 
 @dataclass(frozen=True)
@@ -76,25 +192,76 @@ class VerificationKey:
 
 
 def load_verification_key(settings: Settings) -> VerificationKey:
-    """Parse the key once per process; every request reuses it."""
+    """The current key (the one auth_service signs with now)."""
     if settings.jwt_algorithm == "HS256":
         secret = settings.jwt_secret_key.get_secret_value().encode()  # type: ignore[union-attr]
         return VerificationKey("HS256", secret, None)
-    pem = settings.public_key_path.read_bytes()
+    return _rsa_key(settings.public_key_path.read_bytes())
+
+
+def load_verification_keys(settings: Settings) -> dict[str | None, VerificationKey]:
+    """Every key a token may be signed with, by `kid`: the current one and, after a
+    rotation, the previous one. HS256 has one secret and no `kid` (key None)."""
+    current = load_verification_key(settings)
+    keys = {current.kid: current}
+    if settings.jwt_algorithm == "RS256":
+        try:
+            previous = _rsa_key(settings.previous_public_key_path.read_bytes())
+        except FileNotFoundError:
+            return keys
+        keys.setdefault(previous.kid, previous)
+    return keys
+
+
+def _rsa_key(pem: bytes) -> VerificationKey:
     return VerificationKey("RS256", serialization.load_pem_public_key(pem), public_jwk(pem)["kid"])
 
 
-def main() -> None:
-    """`python -m common.keys`: create the RS256 key pair before the fleet starts."""
-    from common.settings import get_settings
+def previous_jwk(settings: Settings) -> dict[str, str] | None:
+    """The previous public key as a JWK, when a rotation left one."""
+    try:
+        return public_jwk(settings.previous_public_key_path.read_bytes())
+    except FileNotFoundError:
+        return None
 
-    settings = get_settings()
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m common.keys [rotate]`: create (or check) the RS256 key pair before
+    the fleet starts; `rotate` replaces it, keeping the old public key as previous."""
+    args = sys.argv[1:] if argv is None else argv
+    if args not in ([], ["rotate"]):
+        print("usage: python -m common.keys [rotate]", file=sys.stderr)
+        raise SystemExit(2)
+    settings = run_step(get_settings, describe)
     if settings.jwt_algorithm != "RS256":
         print("JWT_ALGORITHM is HS256: no key pair needed")
         return
-    made = ensure_key_pair(settings.private_key_path, settings.public_key_path)
+    private, public = settings.private_key_path, settings.public_key_path
+    tighten_folder(settings.data_dir)
+
+    def _describe(exc: BaseException) -> str | None:
+        if isinstance(exc, OSError):  # a folder not writable, a full disk
+            return (
+                f"cannot write the signing keys in {private.parent} "
+                f"({exc.strerror or exc}): make that folder writable for this user, free "
+                f"some disk space, or set JWT_PRIVATE_KEY_FILE / JWT_PUBLIC_KEY_FILE elsewhere"
+            )
+        return describe(exc, None)
+
+    if args == ["rotate"]:
+        kid = run_step(
+            lambda: rotate_key_pair(private, public, settings.previous_public_key_path),
+            _describe,
+        )
+        print(
+            f"RS256 key pair rotated: new kid {kid}; the old public key is now "
+            f"{settings.previous_public_key_path}. Restart auth_service to sign with the new key."
+        )
+        return
+    made = run_step(lambda: ensure_key_pair(private, public), _describe)
+    run_step(lambda: check_key_pair(private, public), _describe)
     state = "created" if made else "present"
-    print(f"RS256 key pair {state}: {settings.private_key_path}, {settings.public_key_path}")
+    print(f"RS256 key pair {state}: {private}, {public}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,22 @@ import logging
 import sys
 from contextvars import ContextVar
 
+from common.startup import STARTUP_FAILURE
+
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+class ExplainedExitFilter(logging.Filter):
+    """A start-up hook that explained its failure in one line exits (common.startup);
+    uvicorn then logs the traceback of that exit, which says nothing more."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "uvicorn.error" or not isinstance(record.msg, str):
+            return True
+        text = record.msg.rstrip()
+        return not (
+            text.startswith("Traceback") and text.endswith(f"SystemExit: {STARTUP_FAILURE}")
+        )
 
 
 class RequestIdFilter(logging.Filter):
@@ -18,6 +33,7 @@ class RequestIdFilter(logging.Filter):
 def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(ExplainedExitFilter())
     handler.setFormatter(
         logging.Formatter(
             f"%(asctime)s %(levelname)s {service}[%(process)d] [%(request_id)s] "
@@ -33,3 +49,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # uvicorn's few lifecycle lines (server started, startup complete, shutting
+    # down) are kept under a quieter LOG_LEVEL too: without them the log of a
+    # service that never became ready says nothing about how far it got.
+    logging.getLogger("uvicorn.error").setLevel(min(logging.INFO, root.level))

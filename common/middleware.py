@@ -1,5 +1,5 @@
 """Pure ASGI middleware shared by every service: request ids, access log,
-security headers and the request body cap."""
+security headers, the request body cap and HEAD."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import uuid
 
 import orjson
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from common.logging import request_id_var
@@ -116,3 +117,30 @@ class BodySizeLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class HeadMiddleware:
+    """HEAD answers like GET without the body (RFC 9110, 9.3.2) on every route,
+    GET-only routes included: FastAPI registers no HEAD for them. The route runs
+    as a GET, so the status and headers (Content-Length, Link...) are the GET's.
+    A route that handles HEAD itself (a static file, say) is left to do so. The
+    OpenAPI documents list the HEAD operations (common.app)."""
+
+    def __init__(self, app: ASGIApp, router: Router) -> None:
+        self.app = app
+        self.router = router
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD" or self._handled(scope):
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body" and message.get("body"):
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+    def _handled(self, scope: Scope) -> bool:
+        return any(route.matches(scope)[0] is Match.FULL for route in self.router.routes)

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import unicodedata
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Self
+from urllib.parse import urlsplit
 
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 # Ids are 64-bit identity columns; anything outside is refused with 422, never a 500.
 MAX_ID = 2**63 - 1
@@ -28,8 +39,85 @@ ArtistFilter = Annotated[
 ]
 
 
+# Body field types shared by the services. Each rule is checked in Python and
+# also written into the OpenAPI document (as a `pattern`), so clients and the
+# schema fuzzer see it.
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def non_blank_text(max_length: int) -> Any:
+    """A text of 1 to `max_length` characters that is not only whitespace (kept as sent)."""
+    return Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=max_length),
+        Field(json_schema_extra={"pattern": r"\S"}),
+        AfterValidator(_not_blank),
+    ]
+
+
+_URL_SCHEMES = frozenset({"http", "https"})
+# Characters no URL may carry: whitespace, controls and invisible format
+# characters (a right-to-left override turns "gnp.exe" into "exe.png").
+_NOT_IN_URLS = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+# The same rule for the OpenAPI document: an http(s) URL with a host, or a path on
+# this origin ("/music/a.mp3" but not "//host", which browsers take as a host).
+URL_PATTERN = r"^(?:[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#\\@]+|/(?![/\\]))[^\s\\]*$"
+
+
+def _http_url(value: str) -> str:
+    if "\\" in value or any(unicodedata.category(char) in _NOT_IN_URLS for char in value):
+        raise ValueError("URL must not contain spaces, control characters or backslashes")
+    if value.startswith("/") and not value.startswith("//"):
+        return value  # a path on the server that serves it: http(s) by construction
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError as exc:
+        raise ValueError("not a valid URL") from exc
+    if parts.scheme.lower() not in _URL_SCHEMES or not parts.hostname:
+        raise ValueError("URL must be http(s)://host/... or a path starting with /")
+    if "@" in parts.netloc:  # "https://trusted.example@evil.example/" goes to evil.example
+        raise ValueError("URL must not carry a user name or password")
+    return value
+
+
+# `file_url`, `cover_image_url`: API.md, Media: "URL fields accept http/https only".
+# Stored as sent (no normalisation), so what a client posts is what it reads back.
+HttpUrlField = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=255),
+    Field(
+        json_schema_extra={"pattern": URL_PATTERN},
+        description="An http(s) URL, or a path on this server starting with /",
+    ),
+    AfterValidator(_http_url),
+]
+
+
 class ApiModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class SongFields(ApiModel):
+    """A song's own fields, as song_service's songs and album_service's tracks
+    both show them: one definition, so a new song field is one edit."""
+
+    id: int
+    title: str
+    artist: str
+    genre: str
+    file_url: str
+    duration: int | None = Field(description="Seconds")
+    description: str | None
+    cover_image_url: str | None
+    release_date: date | None
+    created_at: datetime
+    updated_at: datetime
 
 
 class ApiInput(BaseModel):

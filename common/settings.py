@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import URL, make_url
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from database.settings import DatabaseSettings
 
 # The fleet's own Swagger pages call auth_service's token endpoint from their own
 # origin, so they are allowed by default; a frontend's origin must be configured.
@@ -19,22 +22,16 @@ DEFAULT_CORS_ORIGINS = [
 ]
 
 MIN_BCRYPT_ROUNDS = 12
+# Throttle rows (failed logins, sign-ups) older than this are pruned in bulk, so
+# no throttle window may be longer.
+THROTTLE_RETENTION_SECONDS = 24 * 60 * 60
 
 
-class Settings(BaseSettings):
+class Settings(DatabaseSettings):
+    """Everything the fleet reads; the database's own part (URL, DB_*, DATA_DIR)
+    comes from `database.settings.DatabaseSettings`."""
+
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
-
-    # Database: DATABASE_URL wins; otherwise DB_HOST & co. describe a SQL Server;
-    # otherwise an embedded SQLite file under DATA_DIR.
-    database_url: str | None = None
-    db_host: str | None = None
-    db_port: int = 1433
-    db_user: str | None = None
-    db_password: SecretStr | None = None
-    db_name: str = "musicplayer"
-    db_odbc_driver: str = "ODBC Driver 18 for SQL Server"
-    db_connect_timeout_seconds: int = Field(default=5, ge=1, le=60)
-    data_dir: Path = Path("data")
 
     # Tokens. RS256 keys live in files (generated on first run when absent);
     # HS256 needs JWT_SECRET_KEY, which has no default on purpose.
@@ -42,22 +39,56 @@ class Settings(BaseSettings):
     jwt_secret_key: SecretStr | None = None
     jwt_private_key_file: Path | None = None
     jwt_public_key_file: Path | None = None
+    # The public key before the last rotation (`python -m common.keys rotate`):
+    # tokens it signed still verify until they expire. Default: beside the public key.
+    jwt_previous_public_key_file: Path | None = None
     jwt_issuer: str = "musicplayer-auth"
     jwt_audience: str = "musicplayer"
     access_token_expire_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_expire_days: int = Field(default=14, ge=1, le=365)
+    # A rotated refresh token presented again this soon is a retry (two tabs, a
+    # lost response), not theft: it gets a new pair and nothing is revoked.
+    refresh_reuse_grace_seconds: int = Field(default=10, ge=0, le=300)
     auth_token_url: str = "http://localhost:8000/auth/token"  # noqa: S105 - a URL
 
     bcrypt_rounds: int = Field(default=MIN_BCRYPT_ROUNDS, ge=MIN_BCRYPT_ROUNDS, le=16)
 
-    # Failed-login throttling, counted in the shared database.
-    login_max_failures_per_account: int = Field(default=5, ge=1)
-    login_max_failures_per_address: int = Field(default=30, ge=1)
-    login_failure_window_seconds: int = Field(default=900, ge=1)
+    # Failed logins (API.md, Sessions), counted in the shared database. Per
+    # (account, client address) the first LOGIN_FREE_FAILURES are free; then each
+    # attempt must wait LOGIN_BASE_DELAY_SECONDS after the last failure, doubling
+    # with every further failure (1 s, 2 s, 4 s ...), up to LOGIN_MAX_DELAY_SECONDS.
+    # An account gets the same delays beyond LOGIN_MAX_FAILURES_PER_ACCOUNT across
+    # addresses, where each address counts at most its free failures: no single
+    # address, a stranger's, can reach it. One address failing on many accounts
+    # gets them beyond LOGIN_MAX_FAILURES_PER_ADDRESS. A failure is forgotten after
+    # the window, or when that account logs in from that address.
+    login_free_failures: int = Field(default=5, ge=1, le=1000)
+    login_base_delay_seconds: int = Field(default=1, ge=1, le=3600)
+    login_max_delay_seconds: int = Field(default=900, ge=1, le=THROTTLE_RETENTION_SECONDS)
+    login_max_failures_per_account: int = Field(default=20, ge=2)
+    login_max_failures_per_address: int = Field(default=100, ge=1)
+    login_failure_window_seconds: int = Field(
+        default=THROTTLE_RETENTION_SECONDS, ge=60, le=THROTTLE_RETENTION_SECONDS
+    )
+    # Sign-ups (POST /users) per client address within the window; 429 beyond.
+    signup_max_per_address: int = Field(default=20, ge=1)
+    signup_window_seconds: int = Field(default=3600, ge=60, le=THROTTLE_RETENTION_SECONDS)
+    # Proxies (IP addresses or networks, comma-separated; `*` for any peer) whose
+    # X-Forwarded-For and X-Forwarded-Proto are believed. Empty: nobody's, the
+    # client address is the connection's peer (common.client_address).
+    forwarded_allow_ips: str = ""
 
     admin_email: str | None = None
     admin_password: SecretStr | None = None
     admin_username: str = "admin"
+    # Set an existing admin's password to ADMIN_PASSWORD (otherwise the bootstrap
+    # only creates the admin, or promotes an account that is not one yet).
+    admin_reset_password: bool = False
+
+    # `make run` (scripts/run_fleet.py): the interface the services listen on and
+    # uvicorn worker processes per service.
+    host: str = "127.0.0.1"
+    workers: int = Field(default=1, ge=1, le=64)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_CORS_ORIGINS)
@@ -65,9 +96,23 @@ class Settings(BaseSettings):
     # Threads for blocking work (see common.db.in_database; bcrypt). None picks
     # by database: see common.app.
     threadpool_size: int | None = Field(default=None, ge=1, le=256)
+    # Text searches (`q` on /songs and /albums) running at once per process, in
+    # threads of their own so that they never hold up writes; None picks by
+    # database (common.db). Beyond SEARCH_QUEUE_SIZE waiting ones, a search is a 503.
+    search_concurrency: int | None = Field(default=None, ge=1, le=64)
+    search_queue_size: int = Field(default=64, ge=0, le=10_000)
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
-    user_service_url: str = "http://localhost:8003"
+    # Where clients reach the services (scheme, host and any path prefix); Link
+    # headers point there. Unset, they point at the address the request came in
+    # on: never at the client's Host header, which anyone can forge.
+    public_base_url: str | None = None
+    # The HTTP server's own limits (common.server): request line plus headers in
+    # bytes (431 beyond), seconds to receive them (then the connection is closed),
+    # and seconds an idle keep-alive connection stays open.
+    http_max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    http_keep_alive_seconds: int = Field(default=5, ge=1, le=300)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -75,6 +120,44 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _http_base_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "PUBLIC_BASE_URL must be an http(s) URL, e.g. https://music.example.com"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError("PUBLIC_BASE_URL takes no query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"FORWARDED_ALLOW_IPS: {entry!r} is not an IP address or network"
+                ) from None
+        return ",".join(entries)
+
+    @model_validator(mode="after")
+    def _account_limit_above_one_address(self) -> Settings:
+        if self.login_max_failures_per_account <= self.login_free_failures:
+            raise ValueError(
+                "LOGIN_MAX_FAILURES_PER_ACCOUNT must be larger than LOGIN_FREE_FAILURES, "
+                "or one address alone could slow down an account for everyone"
+            )
+        return self
 
     @model_validator(mode="after")
     def _require_secret_for_hs256(self) -> Settings:
@@ -87,28 +170,18 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def sqlalchemy_url(self) -> URL:
-        if self.database_url:
-            return make_url(self.database_url)
-        if self.db_host:
-            return URL.create(
-                "mssql+pyodbc",
-                username=self.db_user,
-                password=self.db_password.get_secret_value() if self.db_password else None,
-                host=self.db_host,
-                port=self.db_port,
-                database=self.db_name,
-                query={"driver": self.db_odbc_driver, "TrustServerCertificate": "yes"},
-            )
-        return URL.create("sqlite", database=str(self.data_dir / "musicplayer.db"))
-
-    @property
     def private_key_path(self) -> Path:
         return self.jwt_private_key_file or self.data_dir / "keys" / "jwt_private.pem"
 
     @property
     def public_key_path(self) -> Path:
         return self.jwt_public_key_file or self.data_dir / "keys" / "jwt_public.pem"
+
+    @property
+    def previous_public_key_path(self) -> Path:
+        return self.jwt_previous_public_key_file or self.public_key_path.with_name(
+            "jwt_previous_public.pem"
+        )
 
 
 @lru_cache

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from database.files import private_file, private_folder, sqlite_sidecars, tighten_file
+
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
@@ -31,6 +33,7 @@ def _connect_args(url: URL, connect_timeout: int) -> dict[str, Any]:
 def _configure_sqlite(engine: Engine) -> None:
     """Let several processes write one SQLite file: WAL, a busy timeout, foreign
     keys, and explicit transactions (see `_sqlite_writer`)."""
+    path = _sqlite_file(engine.url)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -44,6 +47,11 @@ def _configure_sqlite(engine: Engine) -> None:
         # already caches the file, and each service process pools several.
         cursor.execute("PRAGMA cache_size=-512")
         cursor.close()
+        if path is not None:
+            # SQLite gives new -wal and -shm files the database's own mode (0600);
+            # ones an older version left readable to all are tightened here.
+            for sidecar in sqlite_sidecars(path):
+                tighten_file(sidecar)
 
     _begin_with(engine, "BEGIN")
 
@@ -82,7 +90,10 @@ def create_database_engine(url: str | URL, *, connect_timeout: int = 5) -> Engin
     if url.get_backend_name() == "sqlite":
         path = _sqlite_file(url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # Password hashes live here: the folder 0700 when we make it, the file
+            # 0600 before SQLite first opens it, whatever the umask.
+            private_folder(path.parent)
+            private_file(path)
     else:
         # pre_ping lets the fleet recover on its own after a database restart.
         options.update(pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10)

@@ -1,29 +1,42 @@
 #!/usr/bin/env python3
 """Run the four MusicPlayer services side by side, with one prefixed log stream.
 
-`make run` calls this after creating the keys and migrating the database.
-Environment: HOST (default 127.0.0.1), WORKERS (uvicorn workers per service,
-default 1). Everything else (.env, DATABASE_URL, ...) is read by the services.
-Standard library only, so it runs before or without the venv's extras.
+`make run` calls this after the setup steps (keys, migrations, the admin). HOST
+(default 127.0.0.1) and WORKERS (uvicorn workers per service, default 1) are read
+like every setting, from the environment or `.env` (common.settings); the
+services read everything else themselves. Run it with the venv's Python.
+
+It refuses to start, in one line naming the port and what holds it, when one of
+the services' ports is taken (a second `make run`, say). On Linux the services
+die with it even when it is killed outright (`kill -9`): each asks the kernel
+for SIGTERM when its parent goes (PR_SET_PDEATHSIG), so none is left orphaned
+on its port.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import ctypes
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: the repository's packages too
+    sys.path.insert(0, str(ROOT))
 HEALTH_TIMEOUT_SECONDS = 60.0
 # After a stop signal, children get this long to finish requests before SIGKILL.
 STOP_GRACE_SECONDS = 15.0
@@ -74,20 +87,95 @@ def probe_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def services_from(base_port: int) -> tuple[Service, ...]:
+    """The services on base_port, base_port + 1, ... (8000 for `make run`)."""
+    shift = base_port - SERVICES[0].port
+    return tuple(
+        Service(service.name, service.module, service.port + shift, service.colour)
+        for service in SERVICES
+    )
+
+
+def fleet_options() -> tuple[str, int]:
+    """HOST and WORKERS, from the environment or `.env` like every setting; an
+    invalid value is one line on stderr and exit status 1."""
+    from common.settings import Settings
+    from common.startup import run_step
+    from database.diagnose import describe
+
+    settings = run_step(Settings, lambda exc: describe(exc, None))
+    return settings.host, settings.workers
+
+
+# PR_SET_PDEATHSIG from <linux/prctl.h>: a signal for this process when its parent dies.
+PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def die_with(parent: int) -> None:
+    """In the child, before exec: SIGTERM when `parent` (this script) goes, even by
+    SIGKILL. The kernel keeps the setting across exec."""
+    if _libc is not None:
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def port_holder(port: int) -> str:
+    """Which process listens on `port`, as far as /proc tells (Linux, same user or root)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                # local address HEX_IP:HEX_PORT, state 0A = LISTEN, inode in column 10
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                    inodes.add(fields[9])
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                if os.readlink(fd) in wanted:
+                    cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                    return f"pid {proc.name} ({cmdline.strip()[:120]})"
+    return "another program"
+
+
+def taken_ports(host: str, services: tuple[Service, ...]) -> list[str]:
+    """A line per service whose port cannot be bound on `host`, naming what holds it."""
+    problems = []
+    for service in services:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # The option uvicorn binds with too: a port in TIME_WAIT is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, service.port))
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    problems.append(f"cannot listen on {host}:{service.port} ({exc.strerror})")
+                    continue
+                problems.append(
+                    f"port {service.port} ({service.name}) is taken by "
+                    f"{port_holder(service.port)}: stop it (another `make run`?) and try again"
+                )
+    return problems
+
+
 def command(service: Service, host: str, workers: int) -> list[str]:
+    # common.server runs uvicorn with the fleet's HTTP limits (header size and
+    # timeouts), no Server header and no second access log.
     args = [
         sys.executable,
         "-m",
-        "uvicorn",
-        "--factory",
-        f"{service.module}.main:create_app",
+        "common.server",
+        service.module,
         "--host",
         host,
         "--port",
         str(service.port),
-        "--no-server-header",
-        # The services log their own access lines (with request ids).
-        "--no-access-log",
     ]
     if workers > 1:
         args += ["--workers", str(workers)]
@@ -111,8 +199,14 @@ def answers(url: str) -> bool:
         return False
 
 
-def announce_when_up(host: str, out: Output, stopping: threading.Event) -> None:
-    base = {service.name: f"http://{probe_host(host)}:{service.port}" for service in SERVICES}
+def announce_when_up(
+    host: str,
+    out: Output,
+    stopping: threading.Event,
+    services: tuple[Service, ...] = SERVICES,
+    alive: Callable[[], bool] = lambda: True,
+) -> None:
+    base = {service.name: f"http://{probe_host(host)}:{service.port}" for service in services}
     waiting = set(base)
     deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
     while waiting and not stopping.is_set():
@@ -123,8 +217,9 @@ def announce_when_up(host: str, out: Output, stopping: threading.Event) -> None:
             out.line("fleet", f"still waiting for /health of: {', '.join(sorted(waiting))}")
             deadline = float("inf")  # say it once, keep waiting
         stopping.wait(0.5)
-    if not waiting and not stopping.is_set():
-        docs = "  ".join(f"{service.name} {base[service.name]}/docs" for service in SERVICES)
+    # Only while our own services run: answers from someone else's are no news.
+    if not waiting and not stopping.is_set() and alive():
+        docs = "  ".join(f"{service.name} {base[service.name]}/docs" for service in services)
         out.line("fleet", f"MusicPlayer is up: {docs}", "1")
 
 
@@ -134,16 +229,28 @@ def kill_group(child: subprocess.Popen[str], signum: int) -> None:
         os.killpg(child.pid, signum)
 
 
-def main() -> int:
-    host = os.environ.get("HOST", "127.0.0.1")
-    try:
-        workers = int(os.environ.get("WORKERS", "1"))
-    except ValueError:
-        print(f"WORKERS must be a whole number, got {os.environ['WORKERS']!r}", file=sys.stderr)
-        return 2
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/run_fleet.py", description=__doc__)
+    parser.add_argument(
+        "--base-port", type=int, default=SERVICES[0].port, help="auth's port; the others follow"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="only check the settings and the ports, then exit"
+    )
+    args = parser.parse_args(argv)
+    services = services_from(args.base_port)
+    host, workers = fleet_options()
+    problems = taken_ports(host, services)
+    if problems:
+        print(problems[0], file=sys.stderr)  # one line: the first port in the way
+        return 1
+    if args.check:
+        return 0
     out = Output(sys.stdout)
-    # Children log straight through the pipe instead of in 4 KiB bursts.
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # Children log straight through the pipe instead of in 4 KiB bursts, and import
+    # the repository's packages from whichever folder this runs in.
+    python_path = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(python_path)}
 
     children: dict[str, subprocess.Popen[str]] = {}
     pumps: list[threading.Thread] = []
@@ -167,12 +274,15 @@ def main() -> int:
     # The terminal went away: stop like `kill` would, not abruptly.
     signal.signal(signal.SIGHUP, lambda _signum, frame: on_signal(signal.SIGTERM, frame))
 
-    for service in SERVICES:
+    supervisor = os.getpid()
+    # Every child first, the threads after: a fork while other threads run could
+    # copy a lock one of them holds into the child (the reason preexec_fn is unsafe).
+    for service in services:
         if stopping.is_set():  # Ctrl-C while starting: start no more
             break
-        child = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        # The services read `.env` from the same folder as this script did.
+        children[service.name] = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             command(service, host, workers),
-            cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -182,15 +292,22 @@ def main() -> int:
             # Own process group: a terminal Ctrl-C reaches only this script, which
             # forwards it once; two SIGINTs would make uvicorn skip graceful shutdown.
             process_group=0,
+            preexec_fn=lambda: die_with(supervisor),
         )
-        children[service.name] = child
-        stream = child.stdout
-        if stream is None:  # cannot happen with stdout=PIPE; keeps the type checker honest
-            raise RuntimeError("no pipe to the child's output")
+    for service in services:
+        stream = children[service.name].stdout if service.name in children else None
+        if stream is None:
+            continue
         thread = threading.Thread(target=pump, args=(service, stream, out), daemon=True)
         thread.start()
         pumps.append(thread)
-    threading.Thread(target=announce_when_up, args=(host, out, stopping), daemon=True).start()
+
+    def all_running() -> bool:
+        return all(child.poll() is None for child in children.values())
+
+    threading.Thread(
+        target=announce_when_up, args=(host, out, stopping, services, all_running), daemon=True
+    ).start()
 
     exit_code = 0
     stop_deadline: float | None = None

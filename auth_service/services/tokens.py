@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 
-from common.keys import public_jwk
+from common.keys import load_private_key, previous_jwk, public_jwk
 from common.settings import Settings
 from database.types import utcnow
 
@@ -41,8 +41,11 @@ class TokenIssuer:
         audience: str,
         lifetime: timedelta,
         clock: Clock = utcnow,
+        previous_jwk: dict[str, str] | None = None,
     ) -> None:
         self._algorithm = algorithm
+        # After a rotation: still published, so tokens it signed keep verifying.
+        self._previous = [previous_jwk] if previous_jwk and previous_jwk != jwk else []
         self._signing_key = signing_key
         self._jwk = jwk
         self._headers = {"kid": jwk["kid"]} if jwk else None
@@ -62,18 +65,25 @@ class TokenIssuer:
         if settings.jwt_algorithm == "HS256":
             secret = settings.jwt_secret_key.get_secret_value()  # type: ignore[union-attr]
             return cls(algorithm="HS256", signing_key=secret.encode(), jwk=None, **common)
-        private = serialization.load_pem_private_key(settings.private_key_path.read_bytes(), None)
+        private = load_private_key(settings.private_key_path)
         # The JWK comes from the private key itself, so the published key and `kid`
         # always match what we sign with.
         public_pem = private.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-        return cls(algorithm="RS256", signing_key=private, jwk=public_jwk(public_pem), **common)
+        return cls(
+            algorithm="RS256",
+            signing_key=private,
+            jwk=public_jwk(public_pem),
+            previous_jwk=previous_jwk(settings),
+            **common,
+        )
 
     @property
     def jwks(self) -> dict[str, list[dict[str, str]]]:
-        """The public half for `/.well-known/jwks.json`; empty for a shared HS256 secret."""
-        return {"keys": [self._jwk] if self._jwk else []}
+        """The public half for `/.well-known/jwks.json`: the current key and, after a
+        rotation, the previous one; empty for a shared HS256 secret."""
+        return {"keys": [self._jwk, *self._previous] if self._jwk else []}
 
     def issue(self, user_id: int, role: str) -> AccessToken:
         now = int(self._clock().timestamp())

@@ -34,6 +34,7 @@ from scripts.bench.scenarios import (
     STORM_LEAD_SECONDS,
     Inputs,
     Scenario,
+    flood,
     scenarios,
     storm,
 )
@@ -157,6 +158,9 @@ def bench_database(name: str, args: argparse.Namespace, workdir: Path) -> tuple[
                 single[scenario.key] = report.measured(name, scenario, conns, result, baseline_rps)
                 rows.append(single[scenario.key])
             rows.extend(login_storm(name, inputs, fleet.urls, args, baseline_rps))
+            rows.extend(
+                search_flood(name, inputs, fleet.urls, args, baseline_rps, single["like_unlike"])
+            )
             time.sleep(IDLE_SECONDS)
             for service in SERVICES:
                 megabytes = resident_mb(fleet.processes[service].pid)
@@ -193,6 +197,34 @@ def login_storm(
         report.measured(name, logins, login_connections, login_result, baseline_rps),
         report.health_target(
             report.measured(name, health, health_connections, health_result, baseline_rps)
+        ),
+    ]
+
+
+def search_flood(
+    name: str,
+    inputs: Inputs,
+    urls: dict[str, str],
+    args: argparse.Namespace,
+    baseline_rps: float,
+    quiet_likes: Row,
+) -> list[Row]:
+    """16 clients search non-stop for a term that matches nothing while another
+    wrk likes and unlikes on the same song process: the likes' p99 next to the
+    quiet one shows whether searches keep writes waiting (common.db, SearchAdmission)."""
+    searches, likes = flood(inputs)
+    say(f"[{name}] {likes.label}")
+    search_seconds = args.duration + 2 * STORM_LEAD_SECONDS
+    search_wrk, search_connections = launch(searches, urls, search_seconds, args.connections)
+    time.sleep(STORM_LEAD_SECONDS)
+    like_wrk, like_connections = launch(likes, urls, args.duration, args.connections)
+    like_result = finish(like_wrk)
+    search_result = finish(search_wrk)
+    return [
+        report.measured(name, searches, search_connections, search_result, baseline_rps),
+        report.flood_target(
+            report.measured(name, likes, like_connections, like_result, baseline_rps),
+            quiet_likes,
         ),
     ]
 

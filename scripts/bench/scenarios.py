@@ -14,6 +14,10 @@ HEALTH_CLIENTS = 2
 LOGIN_MIN_SECONDS = 4
 # The /health run starts this long after the logins, once they saturate auth.
 STORM_LEAD_SECONDS = 1
+# The issue's "16 anonymous searches that match nothing, at once", sorted by title:
+# the search path that may read far into the table.
+SEARCH_FLOOD_CLIENTS = 16
+NO_MATCH = "zqxjvkw"
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ BASELINE = Scenario("baseline", "baseline: GET / (constant JSON)", "baseline", "
 # Run again with WORKERS=2; their growth factor is a target of its own.
 SCALED = ("song_by_id", "songs_page")
 LOGIN_STORM = "health_during_logins"
+SEARCH_FLOOD = "like_during_search_flood"
 
 
 def scenarios(inputs: Inputs) -> list[Scenario]:
@@ -75,3 +80,17 @@ def storm(inputs: Inputs) -> tuple[Scenario, Scenario]:
     health = Scenario(LOGIN_STORM, "GET /health on auth during 8 logins", "auth", "/health",
                       "plain.lua", connections=HEALTH_CLIENTS)  # fmt: skip
     return logins, health
+
+
+def flood(inputs: Inputs) -> tuple[Scenario, Scenario]:
+    """Searches that match nothing, at full speed, and likes on the same song
+    process at the same time."""
+    c = inputs.catalogue
+    songs = (str(c.first_song), str(c.last_song))
+    searches = Scenario("searches_in_flood", f"GET /songs?q=(no match) (flood, "
+                        f"{SEARCH_FLOOD_CLIENTS} clients)", "song",
+                        f"/songs?q={NO_MATCH}&sort=title&limit=50", "plain.lua",
+                        connections=SEARCH_FLOOD_CLIENTS)  # fmt: skip
+    likes = Scenario(SEARCH_FLOOD, "POST/DELETE /songs/{id}/like during the search flood",
+                     "song", "/", "like_unlike.lua", (*songs, *inputs.tokens))  # fmt: skip
+    return searches, likes

@@ -20,6 +20,9 @@ import httpx
 from tests.e2e.fleet import SERVICES, Fleet, fleet_environment, free_ports, stop, wait_until_ready
 
 BENCH_PASSWORD = "bench-password-123"  # noqa: S105 - throwaway bench accounts
+# A loaded CI machine starting two workers per service (eight processes, each
+# importing the app) has taken longer than the tests' 30 s.
+READY_TIMEOUT_SECONDS = 180.0
 # Logging every request would measure the log handler, not the service.
 LOG_LEVEL = "WARNING"
 
@@ -40,8 +43,10 @@ def bench_environment(data_dir: Path, urls: dict[str, str], database_url: str) -
         LOG_LEVEL=LOG_LEVEL,
         # The login scenario always sends the right password, but the throttle
         # must never be what is measured.
+        LOGIN_FREE_FAILURES="1000",
         LOGIN_MAX_FAILURES_PER_ACCOUNT=huge,
         LOGIN_MAX_FAILURES_PER_ADDRESS=huge,
+        SIGNUP_MAX_PER_ADDRESS=huge,
         # Tokens are taken once and must outlive the whole run.
         ACCESS_TOKEN_EXPIRE_MINUTES="240",  # noqa: S106 - minutes, not a secret
     )
@@ -60,9 +65,15 @@ def prepare(data_dir: Path, database_url: str) -> dict[str, str]:
 
 
 def uvicorn_command(factory: str, port: int, workers: int) -> list[str]:
-    args = [sys.executable, "-m", "uvicorn", "--factory", factory,
-            "--host", "127.0.0.1", "--port", str(port),
-            "--no-server-header", "--no-access-log", "--log-level", LOG_LEVEL.lower()]  # fmt: skip
+    """A service as `make run` starts it (common.server: uvicorn with the fleet's
+    HTTP limits); the baseline on plain uvicorn."""
+    module = factory.split(":")[0].removesuffix(".main")
+    if module.endswith("_service"):
+        args = [sys.executable, "-m", "common.server", module]  # LOG_LEVEL: the environment
+    else:
+        args = [sys.executable, "-m", "uvicorn", "--factory", factory, "--no-server-header",
+                "--no-access-log", "--log-level", LOG_LEVEL.lower()]  # fmt: skip
+    args += ["--host", "127.0.0.1", "--port", str(port)]
     if workers > 1:
         args += ["--workers", str(workers)]
     return args
@@ -70,7 +81,12 @@ def uvicorn_command(factory: str, port: int, workers: int) -> list[str]:
 
 @contextmanager
 def running(
-    data_dir: Path, database_url: str, *, workers: int, baseline: bool
+    data_dir: Path,
+    database_url: str,
+    *,
+    workers: int,
+    baseline: bool,
+    ready_timeout: float = READY_TIMEOUT_SECONDS,
 ) -> Iterator[Processes]:
     """The four services (and the baseline app when asked), ready; stopped after."""
     names = [*SERVICES, *(["baseline"] if baseline else [])]
@@ -100,9 +116,13 @@ def running(
             )
         fleet = Fleet(urls=started.urls, logs=started.logs)
         services = {name: started.processes[name] for name in SERVICES}
-        wait_until_ready(fleet, services, "/health/ready")
+        # On failure the message carries every service's log (their startup lines
+        # are written whatever LOG_LEVEL says: common.logging).
+        wait_until_ready(fleet, services, "/health/ready", ready_timeout)
         if baseline:
-            wait_until_ready(fleet, {"baseline": started.processes["baseline"]}, "/health")
+            wait_until_ready(
+                fleet, {"baseline": started.processes["baseline"]}, "/health", ready_timeout
+            )
         yield started
     finally:
         stop(started.processes)

@@ -30,6 +30,11 @@ NASTY = {
     "huge": "x" * 10_000,
 }
 STORABLE = {"sql", "quote", "percent", "underscore", "rtl", "emoji", "combining"}
+# URL fields take http(s) URLs: the value goes into the path of one, and only
+# what a URL may carry unencoded is stored: no spaces, backslashes or invisible
+# characters (the zero-width joiner inside 👩‍🎤, the right-to-left override).
+URL_FIELDS = {"file_url", "cover_image_url"}
+URL_STORABLE = {"percent", "underscore", "combining"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
@@ -82,14 +87,16 @@ def test_body_fields_never_fail_and_round_trip(
         ("album", "/albums", album, [*album, "description", "cover_image_url"]),
     ):
         for field in fields:
-            for name, value in NASTY.items():
+            for name, nasty in NASTY.items():
+                is_url = field in URL_FIELDS
+                value = f"https://cdn.example.com/{nasty}" if is_url else nasty
                 response = clients[service].post(path, json={**base, field: value}, headers=admin)
                 _no_500(response, f"POST {path} {field}=<{name}>")
-                if name in STORABLE and len(value) <= 50:
+                if name in (URL_STORABLE if is_url else STORABLE) and len(nasty) <= 50:
                     assert response.status_code == 201, (field, name, response.text)
                     created = clients[service].get(f"{path}/{response.json()['id']}", headers=admin)
                     assert created.json()[field] == value, (field, name)
-                if name in ("nul", "huge"):
+                elif name in ("nul", "huge") or is_url:
                     assert response.status_code == 422, (field, name, response.status_code)
 
 

@@ -72,7 +72,7 @@ def test_our_reading_of_compose_matches_docker_compose(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         theirs = yaml.safe_load(done.stdout)["services"]
         ours = load_compose(files, env)["services"]
-        for name in ("keys", "migrate", *APP_SERVICES):
+        for name in ("keys", "migrate", "admin", *APP_SERVICES):
             assert theirs[name]["environment"] == service_environment(ours[name], tmp_path)
 
 
@@ -105,7 +105,7 @@ def test_images_leave_out_tests_secrets_and_dev_tools(stages: dict) -> None:
 
 
 def test_one_shot_commands_run_modules_that_exist(project: dict, stages: dict) -> None:
-    for name in ("keys", "migrate"):
+    for name in ("keys", "migrate", "admin"):
         argv = service_command(project[name], stages)
         assert argv[:2] == ["python", "-m"], argv
         assert importlib.util.find_spec(argv[2]) is not None, argv
@@ -118,15 +118,18 @@ def test_service_command_port_healthcheck_and_gateway_agree(
     service = project[name]
     target = service["build"]["target"]
     argv = service_command(service, stages)
-    assert argv[0] == "uvicorn" and "--factory" in argv
-    module, factory = argv[argv.index("--factory") + 1].split(":")
-    assert factory == "create_app" and callable(getattr(importlib.import_module(module), factory))
+    # common.server: uvicorn with the fleet's HTTP limits, the one way services start.
+    assert argv[:4] == ["python", "-m", "common.server", name], argv
+    assert callable(importlib.import_module(f"{name}.main").create_app)
 
     port = int(option(argv, "--port") or 0)
     assert stage_setting(stages, target, "EXPOSE") == str(port)
     assert option(argv, "--host") == "0.0.0.0"  # noqa: S104 - comparing, not binding
-    # Behind the gateway: client address and scheme come from its headers.
-    assert "--proxy-headers" in argv and option(argv, "--forwarded-allow-ips") == "*"
+    # Behind the gateway: X-Forwarded-* are believed from the gateway's fixed
+    # address alone (FORWARDED_ALLOW_IPS, common.client_address), never from anyone.
+    assert option(argv, "--forwarded-allow-ips") is None
+    gateway_address = project["gateway"]["networks"]["default"]["ipv4_address"]
+    assert service["environment"]["FORWARDED_ALLOW_IPS"] == gateway_address
 
     check = " ".join(healthcheck_argv(stages, target))
     url = urlsplit(re.search(r"http://[^'\"\s]+", check).group(0))  # type: ignore[union-attr]
@@ -202,3 +205,20 @@ def test_dockerfile_healthcheck_uses_only_the_standard_library(stages: dict) -> 
         assert argv[:2] == ["python", "-c"] and "urllib.request" in argv[2]
     assert exec_form('CMD ["a", "b"]') == ["a", "b"]
     assert DOCKERFILE.read_text().count("FROM python:3.11-slim") == 2
+
+
+def test_gateway_bounds_slow_and_large_request_heads(gateway: str) -> None:
+    """nginx answers slow or oversized request heads itself; the services have the
+    same bounds of their own (common.server)."""
+
+    def seconds(directive: str) -> int:
+        found = re.search(rf"^\s*{directive}\s+(\d+)s;", gateway, re.MULTILINE)
+        assert found, f"gateway/nginx.conf does not set {directive}"
+        return int(found.group(1))
+
+    assert seconds("client_header_timeout") <= 30
+    assert seconds("client_body_timeout") <= 60
+    buffers = re.search(r"^\s*large_client_header_buffers\s+(\d+)\s+(\d+)k;", gateway, re.M)
+    assert buffers, "gateway/nginx.conf does not set large_client_header_buffers"
+    total = int(buffers.group(1)) * int(buffers.group(2)) * 1024
+    assert total <= 2 * Settings(_env_file=None).http_max_header_bytes

@@ -82,7 +82,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         missing("nginx is not installed: apt-get install nginx")
 
     tmp = tmp_path_factory.mktemp("compose")
-    env_values = write_project(tmp, CORS_ORIGINS=FRONTEND, LOG_LEVEL="INFO")
+    # Picked now: the gateway's address is the stack's PUBLIC_URL (Link headers).
+    gateway_port = free_ports(1)[0]
+    env_values = write_project(
+        tmp,
+        CORS_ORIGINS=FRONTEND,
+        LOG_LEVEL="INFO",
+        PUBLIC_URL=f"http://127.0.0.1:{gateway_port}",
+        # The .env.example placeholder is refused (user_service.admin), as it should be.
+        ADMIN_PASSWORD="smoke-admin-password-123",
+    )
     services = load_compose([COMPOSE_FILE], env_values)["services"]
     stages = dockerfile_stages()
     # service -> (its port in compose, the free local port standing in for it)
@@ -97,7 +106,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         compose_env = service_environment(services[name], tmp)
         return {**base_env, **localise(compose_env, services[name], ports, tmp)}
 
-    for name in ("keys", "migrate"):  # the one-shot jobs, in order
+    for name in ("keys", "migrate", "admin"):  # the one-shot jobs, in order
         for mount in mounts(services[name]):
             (tmp / "volumes" / mount.source).mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
@@ -136,7 +145,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         gateway = services["gateway"]
         conf_dir = tmp / "gateway"
         conf_dir.mkdir()
-        gateway_port = free_ports(1)[0]
         conf = re.sub(
             r"server\s+(\w+):(\d+);",
             lambda m: f"server 127.0.0.1:{ports[m.group(1)][1]};",
@@ -228,8 +236,12 @@ def test_a_browser_signs_up_logs_in_browses_and_likes(
 
     page = http.get("/songs", params={"genre": genre, "limit": 1})
     assert [song["id"] for song in ok(page)] == [songs[0]["id"]]
-    # nginx passes the Host on, so the next page is linked on the gateway's origin.
+    # PUBLIC_BASE_URL (compose: $PUBLIC_URL) puts the next page on the gateway's
+    # origin, whatever Host the client sent.
     assert page.headers["link"].startswith(f"<{stack['GATEWAY']}/songs?")
+    forged = http.get("/songs", params={"genre": genre, "limit": 1},
+                      headers={"Host": "evil.example"})  # fmt: skip
+    assert forged.headers["link"].startswith(f"<{stack['GATEWAY']}/songs?")
 
     liked = ok(http.post(f"/songs/{songs[1]['id']}/like", headers=user))
     assert liked["liked"] is True and liked["like_count"] == 1
@@ -244,6 +256,12 @@ def test_each_service_docs_work_under_their_prefix(
     page = http.get(f"/docs/{prefix}", follow_redirects=True)
     assert page.status_code == 200 and page.url.path == f"/docs/{prefix}/docs"
     assert f"'/docs/{prefix}/openapi.json'" in page.text
+    # Swagger's and ReDoc's assets come from the service, through the same prefix.
+    for docs_page in (page, http.get(f"/docs/{prefix}/redoc")):
+        assets = re.findall(r'(?:src|href)="([^"]+)"', docs_page.text)
+        assert assets and all(asset.startswith(f"/docs/{prefix}/") for asset in assets)
+        for asset in assets:
+            assert http.get(asset).status_code == 200, asset
 
     schema = ok(http.get(f"/docs/{prefix}/openapi.json"))
     # "Try it out" calls the server listed here, i.e. through the same prefix.
@@ -253,6 +271,11 @@ def test_each_service_docs_work_under_their_prefix(
     for scheme in schema.get("components", {}).get("securitySchemes", {}).values():
         token_url = scheme["flows"]["password"]["tokenUrl"]
         assert token_url == f"{stack['PUBLIC_URL']}/auth/token"
+
+
+def test_the_gateway_refuses_oversized_request_heads(http: httpx.Client) -> None:
+    assert http.get("/health", headers={"X-Big": "a" * 9000}).status_code == 400
+    assert ok(http.get("/health", headers={"X-Fine": "a" * 4000}))["service"] == "gateway"
 
 
 def test_a_forged_prefix_header_is_dropped(stack: dict[str, str], http: httpx.Client) -> None:

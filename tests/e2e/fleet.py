@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +24,12 @@ SERVICES = ("auth", "album", "song", "user")
 READY_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 LOG_TAIL_CHARS = 20_000
+# The start of a long log too: how far startup got, before later lines bury it.
+LOG_HEAD_CHARS = 4_000
 ADMIN_EMAIL = "e2e-admin@example.com"
 ADMIN_PASSWORD = "e2e-admin-password-123"
+# Short, so a test can wait out the refresh-token reuse grace window (API.md, Sessions).
+REFRESH_REUSE_GRACE_SECONDS = 2
 
 # Settings the services read from the environment. The developer's shell (or a
 # CI job) may set any of them; the fleet under test must not inherit those.
@@ -40,6 +44,13 @@ class Fleet:
     logs: dict[str, Path] = field(default_factory=dict)
     admin_email: str = ADMIN_EMAIL
     admin_password: str = ADMIN_PASSWORD
+    refresh_reuse_grace_seconds: float = REFRESH_REUSE_GRACE_SECONDS
+    # The running service processes, and how running_fleet starts one (with extra
+    # environment variables); see kill() and start().
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
+    launcher: Callable[[str, Mapping[str, str]], subprocess.Popen[bytes]] | None = field(
+        default=None, repr=False
+    )
 
     @property
     def auth(self) -> str:
@@ -57,11 +68,32 @@ class Fleet:
     def user(self) -> str:
         return self.urls["user"]
 
+    def kill(self, name: str) -> None:
+        """SIGKILL one service, as a crash would: no shutdown, no cleanup."""
+        process = self.processes[name]
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+    def start(self, name: str, env: Mapping[str, str] | None = None) -> None:
+        """(Re)start one stopped service on its port, with the fleet's environment plus
+        `env`, and wait until it is ready. Its log continues in the same file."""
+        assert self.launcher is not None, "this fleet cannot start services"
+        assert self.processes[name].poll() is not None, f"{name} is still running"
+        self.processes[name] = self.launcher(name, env or {})
+        wait_until_ready(self, {name: self.processes[name]})
+
+    def stop_service(self, name: str) -> None:
+        """SIGTERM one service and wait for it (a graceful stop)."""
+        stop({name: self.processes[name]})
+
     def log_text(self) -> str:
         parts = []
         for name, path in self.logs.items():
             text = path.read_text(errors="replace") if path.exists() else "(no log)"
-            parts.append(f"----- {name} -----\n{text[-LOG_TAIL_CHARS:]}")
+            if len(text) > LOG_HEAD_CHARS + LOG_TAIL_CHARS:
+                text = f"{text[:LOG_HEAD_CHARS]}\n[...]\n{text[-LOG_TAIL_CHARS:]}"
+            parts.append(f"----- {name} -----\n{text}")
         return "\n".join(parts)
 
 
@@ -90,10 +122,19 @@ def fleet_environment(data_dir: Path, urls: dict[str, str], database_url: str) -
         ADMIN_EMAIL=ADMIN_EMAIL,
         ADMIN_PASSWORD=ADMIN_PASSWORD,
         AUTH_TOKEN_URL=f"{urls['auth']}/auth/token",
-        USER_SERVICE_URL=urls["user"],
         LOG_LEVEL="INFO",
+        REFRESH_REUSE_GRACE_SECONDS=str(REFRESH_REUSE_GRACE_SECONDS),
+        # Every test signs up from 127.0.0.1; tests of the limit set their own.
+        SIGNUP_MAX_PER_ADDRESS="1000000",
     )
     return env
+
+
+def service_command(name: str, port: int, workers: int = 1) -> list[str]:
+    """The command line of one service ("auth", ...), as scripts/run_fleet.py builds it."""
+    command = [sys.executable, "-m", "common.server", f"{name}_service",
+               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    return [*command, "--workers", str(workers)] if workers > 1 else command
 
 
 def run_setup_step(args: list[str], data_dir: Path, env: dict[str, str]) -> None:
@@ -114,9 +155,14 @@ def run_setup_step(args: list[str], data_dir: Path, env: dict[str, str]) -> None
 
 
 def wait_until_ready(
-    fleet: Fleet, processes: dict[str, subprocess.Popen[bytes]], probe: str = "/health/ready"
+    fleet: Fleet,
+    processes: dict[str, subprocess.Popen[bytes]],
+    probe: str = "/health/ready",
+    timeout: float = READY_TIMEOUT_SECONDS,
 ) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    """Until every process answers 200 on `probe`; a failure (an exit, or `timeout`
+    seconds) carries the services' logs."""
+    deadline = time.monotonic() + timeout
     waiting = set(processes)
     with httpx.Client(timeout=2, trust_env=False) as client:
         while waiting:
@@ -134,7 +180,7 @@ def wait_until_ready(
                     pass  # not listening yet
             if waiting and time.monotonic() > deadline:
                 pytest.fail(
-                    f"not ready after {READY_TIMEOUT_SECONDS:.0f}s: {', '.join(sorted(waiting))}\n"
+                    f"not ready after {timeout:.0f}s: {', '.join(sorted(waiting))}\n"
                     f"{fleet.log_text()}",
                     pytrace=False,
                 )
@@ -170,37 +216,36 @@ def running_fleet(
     run_setup_step(["-m", "common.keys"], data_dir, env)
     if database_reachable:
         run_setup_step(["-m", "database", "migrate"], data_dir, env)
+        run_setup_step(["-m", "user_service.admin"], data_dir, env)
 
-    processes: dict[str, subprocess.Popen[bytes]] = {}
+    processes = fleet.processes
     log_files: list[IO[bytes]] = []
+
+    def launch(name: str, extra_env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+        restarted = name in fleet.logs
+        fleet.logs[name] = data_dir / f"{name}.log"
+        # A restarted service appends to its log, after a marker line.
+        log = fleet.logs[name].open("ab" if restarted else "wb")
+        log_files.append(log)
+        if restarted:
+            log.write(f"----- {name} restarted {dict(extra_env)} -----\n".encode())
+            log.flush()
+        # A file, not a pipe: nobody reads a pipe while tests run, and a full
+        # pipe would block the service.
+        # Started as `make run` and the images start them (common.server).
+        return subprocess.Popen(
+            service_command(name, ports[name]),
+            cwd=data_dir,
+            env={**env, **extra_env},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    fleet.launcher = launch
     try:
-        for name, port in ports.items():
-            fleet.logs[name] = data_dir / f"{name}.log"
-            log = fleet.logs[name].open("wb")
-            log_files.append(log)
-            # A file, not a pipe: nobody reads a pipe while tests run, and a full
-            # pipe would block the service.
-            processes[name] = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    f"{name}_service.main:create_app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-server-header",
-                    # The services write their own access lines, with request ids.
-                    "--no-access-log",
-                ],
-                cwd=data_dir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        for name in ports:
+            processes[name] = launch(name, {})
         wait_until_ready(fleet, processes, "/health/ready" if database_reachable else "/health")
         yield fleet
     finally:

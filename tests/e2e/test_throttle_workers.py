@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from tests.e2e.fleet import (
     fleet_environment,
     free_ports,
     run_setup_step,
+    service_command,
     stop,
     wait_until_ready,
 )
@@ -32,15 +32,15 @@ def two_worker_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     port = free_ports(1)[0]
     fleet = Fleet(urls={"auth": f"http://127.0.0.1:{port}"})
     env = fleet_environment(data_dir, fleet.urls | {"user": ""}, f"sqlite:///{data_dir / 'w.db'}")
-    env["LOGIN_MAX_FAILURES_PER_ACCOUNT"] = str(LIMIT)
+    # LIMIT free failures, then a wait far longer than the test.
+    env.update(LOGIN_FREE_FAILURES=str(LIMIT), LOGIN_BASE_DELAY_SECONDS="600")
     run_setup_step(["-m", "common.keys"], data_dir, env)
     run_setup_step(["-m", "database", "migrate"], data_dir, env)
     log_path = data_dir / "auth.log"
     fleet.logs["auth"] = log_path
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "auth_service.main:create_app",
-             "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--no-access-log"],
+            service_command("auth", port, workers=2),
             cwd=data_dir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         processes = {"auth": process}
