@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table, delete, insert, select
 
 from database.types import utcnow
 
@@ -16,3 +17,17 @@ def insert_stamped(connection: Connection, table: Table, values: dict[str, Any])
     now = utcnow()
     result = connection.execute(insert(table).values(**values, created_at=now, updated_at=now))
     return result.inserted_primary_key[0]
+
+
+def prune_oldest(connection: Connection, table: Table, *, before: datetime, limit: int) -> int:
+    """Delete, of the `limit` lowest-id rows, those created before `before`; how
+    many went. In an append-only table the lowest ids are the oldest rows, so this
+    reads `limit` primary-key entries however big the table, with no index on
+    created_at. Two statements, since MariaDB refuses LIMIT inside IN (...)."""
+    oldest = connection.execute(
+        select(table.c.id, table.c.created_at).order_by(table.c.id).limit(limit)
+    ).all()
+    stale = [row_id for row_id, created_at in oldest if created_at < before]
+    if not stale:
+        return 0
+    return connection.execute(delete(table).where(table.c.id.in_(stale))).rowcount

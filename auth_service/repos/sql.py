@@ -22,6 +22,7 @@ from auth_service.repos.base import (
 )
 from database.models import LoginFailure, RefreshToken, User
 from database.unit_of_work import SqlUnitOfWork, locked
+from database.writes import prune_oldest
 
 users = User.__table__
 tokens = RefreshToken.__table__
@@ -141,16 +142,7 @@ class SqlLoginFailureRepository:
         self._connection.execute(delete(failures).where(failures.c.throttle_key == key))
 
     def prune(self, *, before: datetime, limit: int) -> int:
-        # The lowest ids are the oldest rows: reading them costs `limit` primary
-        # key entries however big the table, and needs no index on created_at.
-        # Two statements, since MariaDB refuses LIMIT inside IN (...).
-        oldest = self._connection.execute(
-            select(failures.c.id, failures.c.created_at).order_by(failures.c.id).limit(limit)
-        ).all()
-        stale = [row_id for row_id, created_at in oldest if created_at < before]
-        if not stale:
-            return 0
-        return self._connection.execute(delete(failures).where(failures.c.id.in_(stale))).rowcount
+        return prune_oldest(self._connection, failures, before=before, limit=limit)
 
 
 class SqlAuthUnitOfWork(SqlUnitOfWork):

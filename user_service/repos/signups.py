@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from database.memory import MemoryDatabase
 from database.models import LoginFailure
 from database.unit_of_work import MemoryUnitOfWork, SqlUnitOfWork, UnitOfWork
+from database.writes import prune_oldest
 
 attempts = LoginFailure.__table__
 
@@ -61,14 +62,7 @@ class SqlSignUpAttemptRepository:
         self._connection.execute(insert(attempts).values(throttle_key=key, created_at=at))
 
     def prune(self, *, before: datetime, limit: int) -> int:
-        # The lowest ids are the oldest rows (see auth_service's login failures).
-        oldest = self._connection.execute(
-            select(attempts.c.id, attempts.c.created_at).order_by(attempts.c.id).limit(limit)
-        ).all()
-        stale = [row_id for row_id, created_at in oldest if created_at < before]
-        if not stale:
-            return 0
-        return self._connection.execute(delete(attempts).where(attempts.c.id.in_(stale))).rowcount
+        return prune_oldest(self._connection, attempts, before=before, limit=limit)
 
 
 class InMemorySignUpAttemptRepository:
