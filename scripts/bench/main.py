@@ -1,14 +1,20 @@
-"""`make bench`: requests/s and latency of the real fleet under wrk, next to a
-minimal FastAPI app (the baseline) measured in the same run on the same machine.
+"""`make bench`: requests/s and latency of the real fleet under wrk, next to two
+yardsticks measured in the same run on the same machine and database: a minimal
+FastAPI app (the baseline: what the framework costs) and a hand-written app
+serving our two hottest reads, GET /songs/{id} and GET /songs?limit=50 (the
+reference, reference.py: async handler, async driver, prepared statement, the
+fleet's token check and JSON; what our stack could reach).
 
 For each database (a fresh SQLite file; also a scratch PostgreSQL database when
 TEST_POSTGRES_URL is set) it migrates, bulk-loads the catalogue, starts the four
-services with one uvicorn worker each, signs up a few users for their tokens,
+services, the baseline and the reference with one uvicorn worker each, signs up a
+few users for their tokens, measures the baseline and the reference's two reads,
 then runs every scenario (a warm-up wrk run, then the measured one), the login
 storm with /health alongside, reads each service's idle RSS, and runs the two
-read scenarios again with `--workers 2`. Prints one table with a target and
-PASS/FAIL per row, writes it as JSON, and exits 0 whatever the figures: it is a
-measurement, not a test.
+read scenarios again with `--workers 2`. Prints one table with each row's req/s
+as a ratio to the baseline ("x base") and to the reference ("x ref": its page for
+the pages, its GET /songs/{id} for the rest), a target and PASS/FAIL per row;
+writes it as JSON, and exits 0 whatever the figures: it is a measurement, not a test.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from pathlib import Path
 
 from scripts.bench import report
 from scripts.bench.catalogue import load
-from scripts.bench.report import Row
+from scripts.bench.reference import driver_name
+from scripts.bench.report import Reference, Row
 from scripts.bench.scenarios import (
     BASELINE,
     LOGIN_MIN_SECONDS,
@@ -35,6 +42,7 @@ from scripts.bench.scenarios import (
     Inputs,
     Scenario,
     flood,
+    references,
     scenarios,
     storm,
 )
@@ -148,19 +156,27 @@ def bench_database(name: str, args: argparse.Namespace, workdir: Path) -> tuple[
             tokens, bodies = sign_up_and_log_in(fleet.urls, args.users)
             deep = min(int(args.songs * 0.9), args.songs - 51)
             inputs = Inputs(catalogue, tokens, bodies, deep_page_path(fleet.urls["song"], deep))
-            say(f"[{name}] {BASELINE.label}")
-            result, conns = measure(BASELINE, fleet.urls, args)
-            baseline_rps = result.requests_per_second
-            rows.append(report.measured(name, BASELINE, conns, result, baseline_rps))
+            # The yardsticks first: every later row is divided by them.
+            by_id, page = references(inputs, driver_name(url))
+            yardsticks = []
+            for scenario in (BASELINE, by_id, page):
+                say(f"[{name}] {scenario.label}")
+                yardsticks.append((scenario, *measure(scenario, fleet.urls, args)))
+            baseline_rps, by_id_rps, page_rps = (r.requests_per_second for _, r, _ in yardsticks)
+            reference = Reference(by_id_rps=by_id_rps, page_rps=page_rps)
+            for scenario, result, conns in yardsticks:
+                rows.append(report.measured(name, scenario, conns, result, baseline_rps,
+                                            reference=reference))  # fmt: skip
             for scenario in scenarios(inputs):
                 say(f"[{name}] {scenario.label}")
                 result, conns = measure(scenario, fleet.urls, args)
-                single[scenario.key] = report.measured(name, scenario, conns, result, baseline_rps)
+                single[scenario.key] = report.measured(
+                    name, scenario, conns, result, baseline_rps, reference=reference
+                )
                 rows.append(single[scenario.key])
-            rows.extend(login_storm(name, inputs, fleet.urls, args, baseline_rps))
-            rows.extend(
-                search_flood(name, inputs, fleet.urls, args, baseline_rps, single["like_unlike"])
-            )
+            rows.extend(login_storm(name, inputs, fleet.urls, args, baseline_rps, reference))
+            rows.extend(search_flood(name, inputs, fleet.urls, args, baseline_rps, reference,
+                                     single["like_unlike"]))  # fmt: skip
             time.sleep(IDLE_SECONDS)
             for service in SERVICES:
                 megabytes = resident_mb(fleet.processes[service].pid)
@@ -172,14 +188,20 @@ def bench_database(name: str, args: argparse.Namespace, workdir: Path) -> tuple[
                 say(f"[{name}] {scenario.label}, WORKERS=2")
                 result, conns = measure(scenario, fleet.urls, args)
                 row = report.measured(name, scenario, conns, result, baseline_rps,
-                                      label=f"{scenario.label}, WORKERS=2")  # fmt: skip
+                                      label=f"{scenario.label}, WORKERS=2",
+                                      reference=reference)  # fmt: skip
                 row.key = f"{scenario.key}_workers2"
                 rows.append(report.growth_target(row, single[scenario.key]))
     return rows, catalogue.seconds
 
 
 def login_storm(
-    name: str, inputs: Inputs, urls: dict[str, str], args: argparse.Namespace, baseline_rps: float
+    name: str,
+    inputs: Inputs,
+    urls: dict[str, str],
+    args: argparse.Namespace,
+    baseline_rps: float,
+    reference: Reference,
 ) -> list[Row]:
     """8 clients log in non-stop while another wrk asks auth's /health: the p99 of
     /health shows whether password hashing starves the event loop."""
@@ -194,11 +216,13 @@ def login_storm(
     health_result = finish(health_wrk)
     login_result = finish(login_wrk)
     return [
-        report.measured(name, logins, login_connections, login_result, baseline_rps),
+        report.measured(name, logins, login_connections, login_result, baseline_rps,
+                        reference=reference),
         report.health_target(
-            report.measured(name, health, health_connections, health_result, baseline_rps)
+            report.measured(name, health, health_connections, health_result, baseline_rps,
+                            reference=reference)
         ),
-    ]
+    ]  # fmt: skip
 
 
 def search_flood(
@@ -207,6 +231,7 @@ def search_flood(
     urls: dict[str, str],
     args: argparse.Namespace,
     baseline_rps: float,
+    reference: Reference,
     quiet_likes: Row,
 ) -> list[Row]:
     """16 clients search non-stop for a term that matches nothing while another
@@ -221,12 +246,14 @@ def search_flood(
     like_result = finish(like_wrk)
     search_result = finish(search_wrk)
     return [
-        report.measured(name, searches, search_connections, search_result, baseline_rps),
+        report.measured(name, searches, search_connections, search_result, baseline_rps,
+                        reference=reference),
         report.flood_target(
-            report.measured(name, likes, like_connections, like_result, baseline_rps),
+            report.measured(name, likes, like_connections, like_result, baseline_rps,
+                            reference=reference),
             quiet_likes,
         ),
-    ]
+    ]  # fmt: skip
 
 
 def git_revision() -> str:
@@ -246,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     header = (f"MusicPlayer bench {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {git_revision()}: "
               f"{args.songs:,} songs / {args.albums:,} albums; {args.duration} s per scenario "
               f"after {args.warmup} s warm-up; {args.connections} connections (logins 8); "
-              f"one uvicorn worker per service and for the baseline unless WORKERS=2; "
+              f"one uvicorn worker per service unless WORKERS=2, one for the baseline "
+              f"and one for the reference; "
               f"LOG_LEVEL={LOG_LEVEL}")  # fmt: skip
     say(header)
     rows: list[Row] = []

@@ -30,6 +30,9 @@ class Scenario:
     args: tuple[str, ...] = ()
     connections: int | None = None  # None: the run's --connections
     min_ratio: float | None = None  # target: requests/s >= min_ratio x the baseline's
+    # Target on REFERENCE_TARGET_DATABASES: requests/s >= this x the reference's of
+    # the same kind (PAGES: its page, anything else: its GET /songs/{id}).
+    min_reference_ratio: float | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,17 @@ class Inputs:
 BASELINE = Scenario("baseline", "baseline: GET / (constant JSON)", "baseline", "/", "plain.lua")
 # Run again with WORKERS=2; their growth factor is a target of its own.
 SCALED = ("song_by_id", "songs_page")
+# The reference app (reference.py), measured right after the baseline. Every row is
+# divided by its GET /songs/{id} too, the pages (PAGES) by its page instead.
+REFERENCE_BY_ID = "reference_song_by_id"
+REFERENCE_PAGE = "reference_songs_page"
+PAGES = frozenset(
+    {"songs_page", "songs_deep_page", "songs_genre_page", "album_songs", REFERENCE_PAGE}
+)
+# The reference targets hold on PostgreSQL only, in place of the baseline's: there
+# the fleet and the reference both wait on a server, and the gap is the stack's
+# own. On SQLite the baseline targets stay the ones that count.
+REFERENCE_TARGET_DATABASES = frozenset({"postgresql"})
 LOGIN_STORM = "health_during_logins"
 SEARCH_FLOOD = "like_during_search_flood"
 
@@ -56,9 +70,10 @@ def scenarios(inputs: Inputs) -> list[Scenario]:
     albums = (str(c.first_album), str(c.last_album))
     return [
         Scenario("song_by_id", "GET /songs/{id} (auth, random id)", "song", "/",
-                 "random_get.lua", ("/songs/%d", *songs, *tokens), min_ratio=0.25),
+                 "random_get.lua", ("/songs/%d", *songs, *tokens), min_ratio=0.25,
+                 min_reference_ratio=0.6),
         Scenario("songs_page", "GET /songs?limit=50", "song", "/songs?limit=50",
-                 "plain.lua", min_ratio=0.10),
+                 "plain.lua", min_ratio=0.10, min_reference_ratio=0.6),
         Scenario("songs_deep_page", "GET /songs deep page (cursor at 90%)", "song",
                  inputs.deep_path, "plain.lua"),
         Scenario("songs_genre_page", f"GET /songs?genre={GENRE}&limit=50", "song",
@@ -70,6 +85,18 @@ def scenarios(inputs: Inputs) -> list[Scenario]:
         Scenario("login", "POST /auth/login", "auth", "/auth/login", "login.lua",
                  tuple(inputs.login_bodies), connections=LOGIN_CLIENTS),
     ]  # fmt: skip
+
+
+def references(inputs: Inputs, driver: str) -> tuple[Scenario, Scenario]:
+    """The reference app's two reads, as song_by_id and songs_page ask the fleet:
+    the same script, ids and tokens. `driver`: "asyncpg" or "sqlite3"."""
+    c = inputs.catalogue
+    args = ("/songs/%d", str(c.first_song), str(c.last_song), *inputs.tokens)
+    by_id = Scenario(REFERENCE_BY_ID, f"reference: GET /songs/{{id}} ({driver}, hand-written)",
+                     "reference", "/", "random_get.lua", args)  # fmt: skip
+    page = Scenario(REFERENCE_PAGE, f"reference: GET /songs?limit=50 ({driver}, hand-written)",
+                    "reference", "/songs?limit=50", "plain.lua")  # fmt: skip
+    return by_id, page
 
 
 def storm(inputs: Inputs) -> tuple[Scenario, Scenario]:

@@ -1,5 +1,5 @@
-"""The fleet and the baseline as uvicorn processes on free ports, started the way
-`scripts/run_fleet.py` and `tests/e2e/fleet.py` start them."""
+"""The fleet, the baseline and the reference as uvicorn processes on free ports,
+started the way `scripts/run_fleet.py` and `tests/e2e/fleet.py` start them."""
 
 from __future__ import annotations
 
@@ -25,11 +25,17 @@ BENCH_PASSWORD = "bench-password-123"  # noqa: S105 - throwaway bench accounts
 READY_TIMEOUT_SECONDS = 180.0
 # Logging every request would measure the log handler, not the service.
 LOG_LEVEL = "WARNING"
+# The apps started next to the fleet when `running(..., baseline=True)`: one worker
+# each, on plain uvicorn, with the services' environment.
+YARDSTICKS = {
+    "baseline": "scripts.bench.baseline:create_app",
+    "reference": "scripts.bench.reference:create_app",
+}
 
 
 @dataclass
 class Processes:
-    """The uvicorn processes of one start, by name ("auth", ..., "baseline")."""
+    """The uvicorn processes of one start, by name ("auth", ..., "baseline", "reference")."""
 
     urls: dict[str, str]
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -66,7 +72,7 @@ def prepare(data_dir: Path, database_url: str) -> dict[str, str]:
 
 def uvicorn_command(factory: str, port: int, workers: int) -> list[str]:
     """A service as `make run` starts it (common.server: uvicorn with the fleet's
-    HTTP limits); the baseline on plain uvicorn."""
+    HTTP limits); the baseline and the reference on plain uvicorn."""
     module = factory.split(":")[0].removesuffix(".main")
     if module.endswith("_service"):
         args = [sys.executable, "-m", "common.server", module]  # LOG_LEVEL: the environment
@@ -88,24 +94,22 @@ def running(
     baseline: bool,
     ready_timeout: float = READY_TIMEOUT_SECONDS,
 ) -> Iterator[Processes]:
-    """The four services (and the baseline app when asked), ready; stopped after."""
-    names = [*SERVICES, *(["baseline"] if baseline else [])]
+    """The four services (and, when `baseline`, the baseline and reference apps),
+    ready; stopped after. All of them get the same environment (DATABASE_URL,
+    DATA_DIR, ...: bench_environment) and run in `data_dir`, where the keys are."""
+    names = [*SERVICES, *(YARDSTICKS if baseline else [])]
     ports = dict(zip(names, free_ports(len(names)), strict=True))
     started = Processes(urls={name: f"http://127.0.0.1:{port}" for name, port in ports.items()})
     env = bench_environment(data_dir, started.urls, database_url)
     log_files: list[IO[bytes]] = []
     try:
         for name, port in ports.items():
-            factory = (
-                "scripts.bench.baseline:create_app"
-                if name == "baseline"
-                else f"{name}_service.main:create_app"
-            )
+            factory = YARDSTICKS.get(name, f"{name}_service.main:create_app")
             started.logs[name] = data_dir / f"{name}-w{workers}.log"
             log = started.logs[name].open("wb")
             log_files.append(log)
             started.processes[name] = subprocess.Popen(  # noqa: S603 - fixed argv
-                uvicorn_command(factory, port, 1 if name == "baseline" else workers),
+                uvicorn_command(factory, port, 1 if name in YARDSTICKS else workers),
                 cwd=data_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -120,9 +124,8 @@ def running(
         # are written whatever LOG_LEVEL says: common.logging).
         wait_until_ready(fleet, services, "/health/ready", ready_timeout)
         if baseline:
-            wait_until_ready(
-                fleet, {"baseline": started.processes["baseline"]}, "/health", ready_timeout
-            )
+            yardsticks = {name: started.processes[name] for name in YARDSTICKS}
+            wait_until_ready(fleet, yardsticks, "/health", ready_timeout)
         yield started
     finally:
         stop(started.processes)

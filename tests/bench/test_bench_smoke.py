@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from scripts.bench.scenarios import BASELINE, LOGIN_STORM, SCALED, SEARCH_FLOOD
+from scripts.bench.scenarios import (
+    BASELINE,
+    LOGIN_STORM,
+    REFERENCE_BY_ID,
+    REFERENCE_PAGE,
+    SCALED,
+    SEARCH_FLOOD,
+)
 from tests.databases import missing, require_server
 from tests.e2e.fleet import REPO_ROOT, SERVICES
 
@@ -19,8 +26,8 @@ pytestmark = pytest.mark.e2e
 
 SCENARIOS = ["song_by_id", "songs_page", "songs_deep_page", "songs_genre_page",
              "album_songs", "like_unlike", "login", "logins_in_storm"]  # fmt: skip
-MEASURED = [BASELINE.key, *SCENARIOS, LOGIN_STORM, "searches_in_flood", SEARCH_FLOOD,
-            *(f"{key}_workers2" for key in SCALED)]  # fmt: skip
+MEASURED = [BASELINE.key, REFERENCE_BY_ID, REFERENCE_PAGE, *SCENARIOS, LOGIN_STORM,
+            "searches_in_flood", SEARCH_FLOOD, *(f"{key}_workers2" for key in SCALED)]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +58,14 @@ def test_every_scenario_answers_without_errors(wrk: str, database: str, tmp_path
         assert row["requests"] > 0, row
         assert row["errors"] == 0, row
         assert f"| {row['label']} " in done.stdout, f"{row['label']} is not in the table"
+        # Every measured row is also a ratio to the reference (the table's "x ref").
+        assert row["reference_ratio"] > 0, row
+    driver = {"sqlite": "sqlite3", "postgresql": "asyncpg"}[database]
+    assert f"({driver}, hand-written)" in rows[REFERENCE_BY_ID]["label"]
+    assert rows[REFERENCE_BY_ID]["reference_ratio"] == pytest.approx(1.0)
+    assert rows[REFERENCE_PAGE]["reference_ratio"] == pytest.approx(1.0)
+    # The reference targets hold on PostgreSQL only (scenarios.REFERENCE_TARGET_DATABASES),
+    # in place of the baseline's.
+    for key in SCALED:
+        assert ("x ref" in rows[key]["target"]) == (database == "postgresql"), rows[key]
+        assert ("x base" in rows[key]["target"]) == (database == "sqlite"), rows[key]
