@@ -11,15 +11,14 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from common import health
 from common.auth import VerifierProvider
+from common.db import Capacity
 from common.docs import install_docs
 from common.errors import install_error_handlers
-from common.forwarded import ForwardedPrefixMiddleware
 from common.logging import configure_logging
-from common.middleware import BodySizeLimitMiddleware, HeadMiddleware, RequestContextMiddleware
+from common.middleware import ServiceMiddleware
 from common.settings import Settings
 from database import Database
 from database.accounts import current_role
@@ -43,17 +42,24 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owns_database = database is None
+        capacity = Capacity.of(settings)
         app.state.database = database or Database(
-            settings.sqlalchemy_url, connect_timeout=settings.db_connect_timeout_seconds
+            settings.sqlalchemy_url,
+            connect_timeout=settings.db_connect_timeout_seconds,
+            pool_size=capacity.pool_size,
+            event_loop=settings.db_event_loop,
+            event_loop_pool_size=capacity.event_loop_pool_size,
         )
         if not hasattr(app.state, "current_role"):  # tests over fakes set their own
             app.state.current_role = functools.partial(current_role, app.state.database)
-        _size_threadpool(settings.threadpool_size, app.state.database.backend)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = capacity.threads
+        await app.state.database.start_event_loop()
         for hook in on_startup:
             hook(app)
         try:
             yield
         finally:
+            await app.state.database.stop_event_loop()
             if owns_database:
                 app.state.database.dispose()
 
@@ -82,42 +88,21 @@ def create_service_app(
         app.include_router(router)
     install_docs(app)
 
-    # Added last runs first: request ids wrap everything, then CORS, then the cap,
-    # then HEAD turned into a GET whose body is dropped.
-    app.add_middleware(HeadMiddleware, router=app.router)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # One layer for everything the fleet adds around its routes (common.middleware).
     app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        # X-Requested-With: Swagger UI sends it with the "Authorize" token request.
-        allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-Requested-With"],
-        expose_headers=["Link", "X-Request-ID", "Retry-After"],
-        max_age=600,
+        ServiceMiddleware,
+        router=app.router,
+        max_body_bytes=settings.max_body_bytes,
+        cors_origins=settings.cors_origins,
     )
-    app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(ForwardedPrefixMiddleware)  # docs behind the gateway's prefix
     _finish_openapi(app, settings.auth_token_url)
     return app
-
-
-# Embedded SQLite work is in-process CPU under the GIL: every extra handler
-# thread only makes the event loop wait longer for the GIL (a page of songs
-# served 2.8x faster with 1-2 threads than with anyio's default 40). Server
-# databases release the GIL while they wait on the network, so they get more.
-DEFAULT_THREADPOOL = {"sqlite": 2}
-DEFAULT_SERVER_THREADPOOL = 16
-
-
-def _size_threadpool(configured: int | None, backend: str) -> None:
-    size = configured or DEFAULT_THREADPOOL.get(backend, DEFAULT_SERVER_THREADPOOL)
-    anyio.to_thread.current_default_thread_limiter().total_tokens = size
 
 
 def _finish_openapi(app: FastAPI, token_url: str) -> None:
     """The generated document, plus what FastAPI cannot know: every service's
     Swagger "Authorize" button logs in at auth_service, and every GET also
-    answers HEAD (common.middleware.HeadMiddleware)."""
+    answers HEAD (common.middleware.ServiceMiddleware)."""
     build_schema = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -9,8 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from starlette.concurrency import run_in_threadpool
 
+from common.db import read
 from common.errors import ForbiddenError, ServiceUnavailableError, UnauthorizedError
 from common.keys import load_verification_keys
 from common.settings import Settings
@@ -83,13 +84,9 @@ class BearerPrincipal(OAuth2PasswordBearer):
 async def _as_current_role(request: Request, principal: Principal) -> Principal:
     """The caller with the role the database holds now (API.md, Sessions): a
     demoted admin's unexpired token acts as a user; a deleted account's is a 401.
-    `app.state.current_role(user_id)` answers; SQLite's answer comes from the
-    page cache in microseconds, a server's from the threadpool."""
+    `app.state.current_role(user_id)` answers, read where reads run (common.db)."""
     lookup: Callable[[int], str | None] = request.app.state.current_role
-    if request.app.state.database.backend == "sqlite":
-        role = lookup(principal.user_id)
-    else:
-        role = await run_in_threadpool(lookup, principal.user_id)
+    role = await read(request.app.state.database, functools.partial(lookup, principal.user_id))
     if role is None:
         raise UnauthorizedError("Account no longer exists")
     return principal if role == principal.role else replace(principal, role=role)

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import anyio
@@ -14,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from common.errors import ServiceUnavailableError
 from common.settings import Settings
 from database import Database
-from database.unit_of_work import run_unit
+from database.unit_of_work import run_read, run_unit
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 R = TypeVar("R")
@@ -24,26 +26,43 @@ async def in_database(request: Request, call: Callable[[], R], *, scan: bool = F
     """Run a handler's service call where it costs least without ever stalling the
     event loop.
 
-    On SQLite, a bounded read (an index lookup or an index-ordered page: `scan`
-    False) runs right here: WAL readers never wait on a lock and the pages are in
-    memory, so the query takes tens of microseconds, less than the hand-off to a
-    worker thread and back. Everything else goes to the threadpool: writes may
-    wait for another process's write lock (and some hash a password first), a
-    search may read the whole table, and a server database waits on the network.
+    `call` is one use case (a service method opening its own units of work). A
+    write that lost a race, or met a connection the server had dropped, is re-run
+    whole by `run_unit`; a read on a dropped connection once by `run_read`.
+
+    - SQLite: a bounded read (an index lookup or an index-ordered page: `scan`
+      False) runs right here: WAL readers never wait on a lock and the pages are
+      in memory, so the query takes tens of microseconds, less than the hand-off
+      to a worker thread and back. Writes go to the threadpool: they may wait
+      for another process's write lock, and some hash a password first.
+    - PostgreSQL: everything on the event loop (`Database.on_event_loop`); each
+      round trip awaits there, so a thousand use cases in flight hold no thread.
+    - SQL Server and MariaDB: their drivers block, so the threadpool.
 
     A `scan` (a public search that may read far into a table) never takes a
     threadpool thread: it runs under its own admission (`SearchAdmission`), so a
-    flood of searches cannot keep writes waiting for a thread.
-
-    `call` is one use case (a service method opening its own unit of work); a
-    write that lost a race is re-run whole by `run_unit`, reads never need it."""
+    flood of searches cannot keep writes waiting for a thread."""
     database: Database = request.app.state.database
-    if request.method in READ_METHODS:
-        if scan:
-            return await search_admission(request.app).run(call)
-        if database.backend == "sqlite":
-            return call()
-        return await run_in_threadpool(call)
+    if request.method not in READ_METHODS:
+        return await write(database, call)
+    if scan:
+        return await search_admission(request.app).run(database, functools.partial(run_read, call))
+    return await read(database, call)
+
+
+async def read(database: Database, call: Callable[[], R]) -> R:
+    """`call`, a use case that only reads, where it costs least (see in_database)."""
+    if database.backend == "sqlite":
+        return call()
+    if database.event_loop:
+        return await database.on_event_loop(functools.partial(run_read, call))
+    return await run_in_threadpool(run_read, call)
+
+
+async def write(database: Database, call: Callable[[], R]) -> R:
+    """`call`, a use case that writes, where it costs least (see in_database)."""
+    if database.event_loop:
+        return await database.on_event_loop(functools.partial(run_unit, call))
     return await run_in_threadpool(run_unit, call)
 
 
@@ -57,6 +76,47 @@ class SearchesBusyError(ServiceUnavailableError):
 # loop and the writes. A server database does the work itself.
 DEFAULT_SEARCH_CONCURRENCY = {"sqlite": 1}
 DEFAULT_SERVER_SEARCH_CONCURRENCY = 4
+# Threadpool threads when THREADPOOL_SIZE is unset. Embedded SQLite work is
+# in-process CPU under the GIL: every extra thread only makes the event loop wait
+# longer for the GIL (a page of songs served 2.8x faster with 1-2 threads than with
+# anyio's default 40). A server's drivers release the GIL while they wait on the
+# network; with use cases on the event loop (PostgreSQL) the threads only hash.
+DEFAULT_THREADS = {"sqlite": 2}
+DEFAULT_SERVER_THREADS = 16
+DEFAULT_SERVER_THREADS_WITH_EVENT_LOOP = 8
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """How much database work a service process runs at once, and the pool of
+    connections for it: one per thread that may hold one, so that no connection
+    is opened and closed again under load (database.engine)."""
+
+    threads: int  # the threadpool: bcrypt, and the use cases of blocking drivers
+    searches: int  # searches at once (SearchAdmission)
+    pool_size: int  # connections for the threads (DB_POOL_SIZE overrides)
+    event_loop_pool_size: int | None  # the event loop's (PostgreSQL); None: the default
+
+    @classmethod
+    def of(cls, settings: Settings) -> Capacity:
+        backend = settings.sqlalchemy_url.get_backend_name()
+        event_loop = settings.db_event_loop and backend == "postgresql"
+        if backend == "sqlite":
+            default_threads = DEFAULT_THREADS["sqlite"]
+        elif event_loop:
+            default_threads = DEFAULT_SERVER_THREADS_WITH_EVENT_LOOP
+        else:
+            default_threads = DEFAULT_SERVER_THREADS
+        threads = settings.threadpool_size or default_threads
+        searches = settings.search_concurrency or DEFAULT_SEARCH_CONCURRENCY.get(
+            backend, DEFAULT_SERVER_SEARCH_CONCURRENCY
+        )
+        return cls(
+            threads=threads,
+            searches=searches,
+            pool_size=settings.db_pool_size or threads + searches,
+            event_loop_pool_size=settings.db_pool_size,
+        )
 
 
 class SearchAdmission:
@@ -74,11 +134,16 @@ class SearchAdmission:
         """Searches queued for a thread."""
         return self._limiter.statistics().tasks_waiting
 
-    async def run(self, call: Callable[[], R]) -> R:
+    async def run(self, database: Database, call: Callable[[], R]) -> R:
+        """`call` once one of the `concurrency` places is free: on the event loop
+        where the database runs use cases there, else in a thread of its own."""
         statistics = self._limiter.statistics()
         busy = statistics.borrowed_tokens >= statistics.total_tokens
         if busy and statistics.tasks_waiting >= self._queue_size:
             raise SearchesBusyError()
+        if database.event_loop:
+            async with self._limiter:
+                return await database.on_event_loop(call)
         return await anyio.to_thread.run_sync(call, limiter=self._limiter)
 
 
@@ -87,10 +152,6 @@ def search_admission(app: FastAPI) -> SearchAdmission:
     admission: SearchAdmission | None = getattr(app.state, "search_admission", None)
     if admission is None:
         settings: Settings = app.state.settings
-        backend = app.state.database.backend
-        concurrency = settings.search_concurrency or DEFAULT_SEARCH_CONCURRENCY.get(
-            backend, DEFAULT_SERVER_SEARCH_CONCURRENCY
-        )
-        admission = SearchAdmission(concurrency, settings.search_queue_size)
+        admission = SearchAdmission(Capacity.of(settings).searches, settings.search_queue_size)
         app.state.search_admission = admission
     return admission

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 ASSETS_URL = "/docs/assets"
 ASSETS_DIR = Path(str(files("fastapi_offline") / "static"))
 # The files a page may load, with their types. A route rather than a StaticFiles
-# mount: a mount would look for the gateway's prefix in the path (common.forwarded).
+# mount: a mount would look for the gateway's prefix in the path (common.middleware).
 ASSETS = {
     "swagger-ui-bundle.js": "text/javascript",
     "swagger-ui.css": "text/css",

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from common.db import read
+
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
@@ -22,9 +24,10 @@ async def health(request: Request) -> dict[str, str]:
     summary="Readiness: the database answers",
     responses={503: {"description": "The database does not answer"}},
 )
-def ready(request: Request) -> JSONResponse:
+async def ready(request: Request) -> JSONResponse:
+    database = request.app.state.database
     try:
-        request.app.state.database.ping()
+        await read(database, database.ping)
     except SQLAlchemyError as exc:
         # The driver's text names hosts, ports and users: the log gets it, a
         # public probe only the verdict.

@@ -26,6 +26,12 @@ class DatabaseSettings(BaseSettings):
     db_name: str = "musicplayer"
     db_odbc_driver: str = "ODBC Driver 18 for SQL Server"
     db_connect_timeout_seconds: int = Field(default=5, ge=1, le=60)
+    # Connections each of a service process's pools keeps (database.engine); None
+    # sizes them to the work they serve.
+    db_pool_size: int | None = Field(default=None, ge=1, le=200)
+    # PostgreSQL: use cases run on the event loop through asyncpg (database.engine);
+    # off, in the threadpool through the URL's own driver.
+    db_event_loop: bool = True
     data_dir: Path = Path("data")
 
     @property

@@ -35,7 +35,7 @@ from typing import Any, Protocol, Self, TypeVar
 from sqlalchemy import Connection, Select, Table
 from sqlalchemy.exc import DBAPIError
 
-from database.engine import Database
+from database.engine import Database, off_event_loop
 from database.memory import MemoryDatabase
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ BACKOFF_SECONDS = 0.005
 # deadlock. The server is fine; the transaction just lost a race.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 RETRYABLE_MYSQL_CODES = frozenset({1205, 1213})
+# Set on an error of a COMMIT whose connection broke: whether it took effect is unknown.
+COMMIT_OUTCOME_UNKNOWN = "commit_outcome_unknown"
 
 
 class UnitOfWork(Protocol):
@@ -81,19 +83,44 @@ def is_retryable(exc: BaseException) -> bool:
     return sqlstate in RETRYABLE_SQLSTATES or sqlstate in RETRYABLE_MYSQL_CODES
 
 
+def is_stale_connection(exc: BaseException) -> bool:
+    """True when a pooled connection turned out dead (the server restarted or
+    dropped it) before its unit began to commit: nothing of the unit was applied,
+    so running it again on a new connection is safe. A connection lost during
+    COMMIT leaves the outcome unknown, and is not re-run."""
+    return (
+        isinstance(exc, DBAPIError)
+        and exc.connection_invalidated
+        and not getattr(exc, COMMIT_OUTCOME_UNKNOWN, False)
+    )
+
+
+def run_read(use_case: Callable[[], R]) -> R:
+    """Call `use_case`, a read, once more when its pooled connection was dead:
+    without a pre-ping per checkout, that is how a restart of the database
+    server is noticed (database.engine)."""
+    try:
+        return use_case()
+    except DBAPIError as exc:
+        if not is_stale_connection(exc):
+            raise
+    return use_case()
+
+
 def run_unit(use_case: Callable[[], R], *, attempts: int = MAX_ATTEMPTS) -> R:
     """Call `use_case` (a service method that opens its own unit of work) and
-    re-run it when it lost a race, at most `attempts` times in all, with a short
-    random back-off. The last failure propagates, and the error handlers turn it
-    into the documented 503 with `Retry-After`."""
+    re-run it when it lost a race or met a dead pooled connection, at most
+    `attempts` times in all, with a short random back-off. The last failure
+    propagates, and the error handlers turn it into the documented 503 with
+    `Retry-After`."""
     for attempt in range(1, attempts + 1):
         try:
             return use_case()
         except Exception as exc:
-            if attempt == attempts or not is_retryable(exc):
+            if attempt == attempts or not (is_retryable(exc) or is_stale_connection(exc)):
                 raise
             logger.info("unit of work lost a race (attempt %d): %s", attempt, exc)
-            time.sleep(random.uniform(0, BACKOFF_SECONDS * attempt))  # noqa: S311
+            off_event_loop(time.sleep, random.uniform(0, BACKOFF_SECONDS * attempt))  # noqa: S311
     raise AssertionError("unreachable")
 
 
@@ -131,7 +158,12 @@ class SqlUnitOfWork:
         context.__exit__(exc_type, exc, traceback)
 
     def commit(self) -> None:
-        self.connection.commit()
+        try:
+            self.connection.commit()
+        except DBAPIError as exc:
+            # The server may have applied the COMMIT before the connection broke.
+            setattr(exc, COMMIT_OUTCOME_UNKNOWN, exc.connection_invalidated)
+            raise
 
 
 class MemoryUnitOfWork:

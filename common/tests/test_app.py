@@ -214,18 +214,34 @@ def test_a_value_the_database_refuses_is_422_not_500(client: TestClient) -> None
 
 
 @pytest.mark.parametrize(
-    ("configured", "backend", "expected"),
-    [(None, "sqlite", 2), (None, "postgresql", 16), (5, "sqlite", 5)],
+    ("environment", "threads", "pool_size", "event_loop_pool_size"),
+    [
+        ({}, 2, 3, None),
+        ({"DATABASE_URL": "postgresql+psycopg://u@h/db"}, 8, 12, None),
+        ({"DATABASE_URL": "postgresql+psycopg://u@h/db", "DB_EVENT_LOOP": "false"}, 16, 20, None),
+        ({"DATABASE_URL": "mysql+pymysql://u@h/db"}, 16, 20, None),
+        ({"DATABASE_URL": "postgresql+psycopg://u@h/db", "DB_POOL_SIZE": "6"}, 8, 6, 6),
+        ({"THREADPOOL_SIZE": "5"}, 5, 6, None),
+    ],
 )
-def test_threadpool_is_sized_for_the_database(configured, backend: str, expected: int) -> None:
-    import anyio.to_thread
+def test_threads_and_pools_are_sized_for_the_database(
+    environment: dict[str, str],
+    threads: int,
+    pool_size: int,
+    event_loop_pool_size: int | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A connection for every thread that may hold one, and no more threads than
+    the database's work can use (common.db.Capacity)."""
+    from common.db import Capacity
 
-    from common.app import _size_threadpool
-
-    limiter = anyio.to_thread.current_default_thread_limiter
-
-    async def size_in_a_loop() -> int:
-        _size_threadpool(configured, backend)
-        return limiter().total_tokens
-
-    assert anyio.run(size_in_a_loop) == expected
+    for name in ("DATABASE_URL", "DB_EVENT_LOOP", "DB_POOL_SIZE", "THREADPOOL_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    capacity = Capacity.of(Settings(_env_file=None))
+    assert (capacity.threads, capacity.pool_size, capacity.event_loop_pool_size) == (
+        threads,
+        pool_size,
+        event_loop_pool_size,
+    )

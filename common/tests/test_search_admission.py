@@ -39,7 +39,7 @@ def search_app(settings: Settings, blocker: Blocker) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
     app.state.settings = settings
-    app.state.database = SimpleNamespace(backend="sqlite")
+    app.state.database = SimpleNamespace(backend="sqlite", event_loop=False)
 
     @app.get("/songs")
     async def search(request: Request) -> list[str]:
