@@ -10,7 +10,8 @@ from album_service.dependencies import AlbumServiceDep
 from album_service.schemas import AlbumCreate, AlbumDeleted, AlbumOut, AlbumSort, AlbumUpdate
 from common.auth import get_principal, require_admin
 from common.db import in_database
-from common.paging import PageParams, page_params, set_next_link
+from common.paging import PageParams, page_params
+from common.responses import model_response, page_response
 from common.schemas import ArtistFilter, GenreFilter, ResourceId, SearchFilter, error_responses
 
 public = APIRouter(prefix="/albums", tags=["albums"])
@@ -36,7 +37,6 @@ admin = APIRouter(
 )
 async def list_albums(
     request: Request,
-    response: Response,
     albums: AlbumServiceDep,
     page: Annotated[PageParams, Depends(page_params)],
     q: SearchFilter = None,
@@ -46,7 +46,7 @@ async def list_albums(
         AlbumSort | None,
         Query(description="Column, `-` for descending; default: relevance with `q`, else id"),
     ] = None,
-) -> list[AlbumOut]:
+) -> Response:
     result = await in_database(
         request,
         lambda: albums.list(page, sort=sort, q=q, genre=genre, artist=artist),
@@ -55,15 +55,14 @@ async def list_albums(
         scan=(q is not None and sort is not None)
         or (sort not in (None, "id", "-id") and (genre, artist) != (None, None)),
     )
-    set_next_link(request, response, result.next_cursor)
-    return result.items
+    return page_response(request, result, AlbumOut)
 
 
 @protected.get(
     "/{album_id}", response_model=AlbumOut, responses=error_responses(404), summary="An album"
 )
-async def get_album(request: Request, album_id: ResourceId, albums: AlbumServiceDep) -> AlbumOut:
-    return await in_database(request, lambda: albums.get(album_id))
+async def get_album(request: Request, album_id: ResourceId, albums: AlbumServiceDep) -> Response:
+    return model_response(await in_database(request, lambda: albums.get(album_id)))
 
 
 @admin.post(

@@ -10,7 +10,8 @@ from album_service.dependencies import AlbumServiceDep
 from album_service.schemas import LinkBody, LinkOut, TrackOut
 from common.auth import get_principal, require_admin
 from common.db import in_database
-from common.paging import PageParams, page_params, set_next_link
+from common.paging import PageParams, page_params
+from common.responses import page_response
 from common.schemas import ResourceId, error_responses
 
 protected = APIRouter(
@@ -36,14 +37,12 @@ admin = APIRouter(
 async def list_tracks(
     album_id: ResourceId,
     request: Request,
-    response: Response,
     albums: AlbumServiceDep,
     page: Annotated[PageParams, Depends(page_params)],
-) -> list[TrackOut]:
+) -> Response:
     # The cursor names the track order, so one from GET /albums is refused (422).
     result = await in_database(request, lambda: albums.tracks(album_id, page))
-    set_next_link(request, response, result.next_cursor)
-    return result.items
+    return page_response(request, result, TrackOut)
 
 
 @admin.put(

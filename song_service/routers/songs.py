@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from common.auth import AdminUser, CurrentUser, OptionalUser
 from common.db import in_database
-from common.paging import PageParams, page_params, set_next_link
+from common.paging import PageParams, page_params
+from common.responses import model_response, page_response
 from common.schemas import (
     MAX_ID,
     ArtistFilter,
@@ -43,7 +44,6 @@ Paging = Annotated[PageParams, Depends(page_params)]
 )
 async def list_songs(
     request: Request,
-    response: Response,
     songs: SongServiceDep,
     caller: OptionalUser,
     page: Paging,
@@ -55,7 +55,7 @@ async def list_songs(
         SongSort | None,
         Query(description="Column, `-` for descending; default: relevance with `q`, else id"),
     ] = None,
-) -> list[SongOut]:
+) -> Response:
     result = await in_database(
         request,
         lambda: songs.list(
@@ -66,19 +66,17 @@ async def list_songs(
         scan=(q is not None and sort is not None)
         or (sort not in (None, "id", "-id") and (genre, artist) != (None, None)),
     )
-    set_next_link(request, response, result.next_cursor)
-    return result.items
+    return page_response(request, result, SongOut)
 
 
 @protected.get(
     "/liked", response_model=list[LikedSongOut], summary="Your liked songs, newest like first"
 )
 async def liked_songs(
-    request: Request, response: Response, songs: SongServiceDep, caller: CurrentUser, page: Paging
-) -> list[LikedSongOut]:
+    request: Request, songs: SongServiceDep, caller: CurrentUser, page: Paging
+) -> Response:
     result = await in_database(request, lambda: songs.liked(page, caller))
-    set_next_link(request, response, result.next_cursor)
-    return result.items
+    return page_response(request, result, LikedSongOut)
 
 
 @protected.get(
@@ -89,8 +87,8 @@ async def liked_songs(
 )
 async def get_song(
     request: Request, song_id: ResourceId, songs: SongServiceDep, caller: CurrentUser
-) -> SongOut:
-    return await in_database(request, lambda: songs.get(song_id, caller))
+) -> Response:
+    return model_response(await in_database(request, lambda: songs.get(song_id, caller)))
 
 
 @protected.post(

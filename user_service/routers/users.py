@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from common.auth import AdminUser, CurrentUser
 from common.client_address import client_address
 from common.db import in_database
-from common.paging import PageParams, page_params, set_next_link
+from common.paging import Page, PageParams, page_params
+from common.responses import page_response
 from common.schemas import NO_NUL, ResourceId, error_responses
 from user_service.dependencies import UserServiceDep
 from user_service.schemas import PrivateProfile, PublicProfile, SignUp, UserDeleted, UserUpdate
@@ -45,16 +46,14 @@ async def sign_up(request: Request, body: SignUp, users: UserServiceDep) -> Priv
 )
 async def list_users(
     request: Request,
-    response: Response,
     caller: CurrentUser,
     users: UserServiceDep,
     page: Annotated[PageParams, Depends(page_params)],
-) -> list[PrivateProfile] | list[PublicProfile]:
+) -> Response:
     result = await in_database(request, lambda: users.list(page))
-    set_next_link(request, response, result.next_cursor)
-    if caller.is_admin:
-        return [PrivateProfile.model_validate(user) for user in result.items]
-    return [PublicProfile.model_validate(user) for user in result.items]
+    profile = PrivateProfile if caller.is_admin else PublicProfile
+    shown = [profile.model_validate(user) for user in result.items]
+    return page_response(request, Page(shown, result.next_cursor), profile)
 
 
 @protected.get("/me", response_model=PrivateProfile, summary="Your own profile")
