@@ -1,21 +1,22 @@
-"""The injectable pieces of album_service, declared once as Annotated aliases."""
+"""How album_service's handlers get their service."""
 
 from __future__ import annotations
 
 import functools
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import FastAPI, Request
 
 from album_service.repos.sql import SqlAlbumUnitOfWork
 from album_service.services.albums import AlbumService
 
 
-async def get_album_service(request: Request) -> AlbumService:
-    # The service opens a unit of work per use case on the process's Database, so
-    # it holds no per-request state; one dependency rather than a chain, since
-    # FastAPI solves every level on every request.
-    return AlbumService(functools.partial(SqlAlbumUnitOfWork, request.app.state.database))
+def build_album_service(app: FastAPI) -> AlbumService:
+    """The service on the process's Database, made once at start-up: it opens a
+    unit of work per use case and holds no per-request state."""
+    return AlbumService(functools.partial(SqlAlbumUnitOfWork, app.state.database))
 
 
-AlbumServiceDep = Annotated[AlbumService, Depends(get_album_service)]
+def album_service(request: Request) -> AlbumService:
+    """The app's AlbumService (tests put one on in-memory units in its place); a
+    call rather than a FastAPI dependency, as song_service.dependencies explains."""
+    return request.app.state.service

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from album_service.dependencies import build_album_service
 from album_service.routers import albums, tracks
 from common.app import create_service_app
 from common.settings import Settings, get_settings
@@ -17,5 +18,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description="Albums and the songs on them.",
         settings=settings or get_settings(),
         routers=[albums.public, albums.protected, albums.admin, tracks.protected, tracks.admin],
+        service=build_album_service,
         database=database,
     )

@@ -1,4 +1,4 @@
-"""The injectable pieces of auth_service, declared once as Annotated aliases."""
+"""How auth_service's handlers get their service and token issuer."""
 
 from __future__ import annotations
 
@@ -18,9 +18,13 @@ from auth_service.services.tokens import TokenIssuer
 from common.settings import Settings
 
 
-def build_auth_service(state: State, unit: Callable[..., AuthUnitOfWork]) -> AuthService:
-    """The service over the given units of work, with the app's hasher, token
-    issuer and settings (made at start-up); tests pass in-memory units."""
+def build_auth_service(
+    state: State, unit: Callable[..., AuthUnitOfWork] | None = None
+) -> AuthService:
+    """The service over the given units of work (default: the SQL ones on the
+    process's Database), with the app's hasher, token issuer and settings (made
+    at start-up before it); tests pass in-memory units."""
+    unit = unit or functools.partial(SqlAuthUnitOfWork, state.database)
     settings: Settings = state.settings
     return AuthService(
         unit=unit,
@@ -32,17 +36,15 @@ def build_auth_service(state: State, unit: Callable[..., AuthUnitOfWork]) -> Aut
     )
 
 
-async def get_auth_service(request: Request) -> AuthService:
-    # The service opens a unit of work per use case on the process's Database, so
-    # it holds no per-request state; one dependency rather than a chain, since
-    # FastAPI solves every level on every request.
-    state = request.app.state
-    return build_auth_service(state, functools.partial(SqlAuthUnitOfWork, state.database))
+def auth_service(request: Request) -> AuthService:
+    """The app's AuthService, made once at start-up by `build_auth_service` on the
+    process's Database (tests put their own in its place); a call rather than a
+    FastAPI dependency, as song_service.dependencies explains."""
+    return request.app.state.service
 
 
 async def get_token_issuer(request: Request) -> TokenIssuer:
     return request.app.state.token_issuer
 
 
-AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 TokenIssuerDep = Annotated[TokenIssuer, Depends(get_token_issuer)]

@@ -6,6 +6,7 @@ import logging
 
 from fastapi import FastAPI
 
+from auth_service.dependencies import build_auth_service
 from auth_service.routers import auth
 from auth_service.services.tokens import TokenIssuer
 from common.app import create_service_app
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description="Login, access and refresh tokens, and the public signing keys.",
         settings=settings or get_settings(),
         routers=[auth.public, auth.protected, auth.keys],
+        service=lambda app: build_auth_service(app.state),
         database=database,
         on_startup=[_prepare_signing, _build_hasher],
     )

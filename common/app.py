@@ -33,10 +33,14 @@ def create_service_app(
     description: str,
     settings: Settings,
     routers: Sequence[APIRouter],
+    service: Callable[[FastAPI], object] | None = None,
     database: Database | None = None,
     on_startup: Sequence[StartupHook] = (),
 ) -> FastAPI:
-    """Build a service app. `database` lets tests inject one; otherwise the
+    """Build a service app. `service(app)` makes the app's service at start-up,
+    after the `on_startup` hooks, as `app.state.service` (handlers read it from
+    there; tests replace it, or make it again with `app.state.build_service`
+    after changing what it is made of). `database` lets tests inject one; otherwise the
     lifespan opens the configured database and disposes of it on shutdown."""
 
     @asynccontextmanager
@@ -56,6 +60,9 @@ def create_service_app(
         await app.state.database.start_event_loop()
         for hook in on_startup:
             hook(app)
+        if service is not None:
+            app.state.build_service = service
+            app.state.service = service(app)
         try:
             yield
         finally:

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from common.app import create_service_app
 from common.settings import Settings, get_settings
 from database import Database
+from song_service.dependencies import build_song_service
 from song_service.routers import songs
 
 
@@ -17,5 +18,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description="Songs and who likes them.",
         settings=settings or get_settings(),
         routers=[songs.public, songs.protected],
+        service=build_song_service,
         database=database,
     )

@@ -8,6 +8,7 @@ from common.app import create_service_app
 from common.passwords import PasswordHasher
 from common.settings import Settings, get_settings
 from database import Database
+from user_service.dependencies import build_user_service
 from user_service.routers import users
 
 
@@ -19,6 +20,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         description="Accounts, profiles and roles.",
         settings=settings,
         routers=[users.public, users.protected],
+        service=build_user_service,
         database=database,
         # The admin (ADMIN_EMAIL / ADMIN_PASSWORD) is made once per fleet by a setup
         # step, `python -m user_service.admin`, not by every worker here.

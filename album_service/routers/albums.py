@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from album_service.dependencies import AlbumServiceDep
+from album_service.dependencies import album_service
 from album_service.schemas import AlbumCreate, AlbumDeleted, AlbumOut, AlbumSort, AlbumUpdate
 from common.auth import get_principal, require_admin
 from common.db import in_database
@@ -37,7 +37,6 @@ admin = APIRouter(
 )
 async def list_albums(
     request: Request,
-    albums: AlbumServiceDep,
     page: Annotated[PageParams, Depends(page_params)],
     q: SearchFilter = None,
     genre: GenreFilter = None,
@@ -47,6 +46,7 @@ async def list_albums(
         Query(description="Column, `-` for descending; default: relevance with `q`, else id"),
     ] = None,
 ) -> Response:
+    albums = album_service(request)
     result = await in_database(
         request,
         lambda: albums.list(page, sort=sort, q=q, genre=genre, artist=artist),
@@ -61,7 +61,8 @@ async def list_albums(
 @protected.get(
     "/{album_id}", response_model=AlbumOut, responses=error_responses(404), summary="An album"
 )
-async def get_album(request: Request, album_id: ResourceId, albums: AlbumServiceDep) -> Response:
+async def get_album(request: Request, album_id: ResourceId) -> Response:
+    albums = album_service(request)
     return model_response(await in_database(request, lambda: albums.get(album_id)))
 
 
@@ -72,7 +73,8 @@ async def get_album(request: Request, album_id: ResourceId, albums: AlbumService
     responses=error_responses(413),
     summary="Create an album (admin)",
 )
-async def create_album(request: Request, body: AlbumCreate, albums: AlbumServiceDep) -> AlbumOut:
+async def create_album(request: Request, body: AlbumCreate) -> AlbumOut:
+    albums = album_service(request)
     return await in_database(request, lambda: albums.create(body))
 
 
@@ -85,9 +87,8 @@ _UPDATE = {
 
 @admin.put("/{album_id}", **_UPDATE)
 @admin.patch("/{album_id}", **_UPDATE)
-async def update_album(
-    request: Request, album_id: ResourceId, body: AlbumUpdate, albums: AlbumServiceDep
-) -> AlbumOut:
+async def update_album(request: Request, album_id: ResourceId, body: AlbumUpdate) -> AlbumOut:
+    albums = album_service(request)
     return await in_database(request, lambda: albums.update(album_id, body))
 
 
@@ -97,8 +98,7 @@ async def update_album(
     responses=error_responses(404),
     summary="Delete an album and its song links; the songs stay (admin)",
 )
-async def delete_album(
-    request: Request, album_id: ResourceId, albums: AlbumServiceDep
-) -> AlbumDeleted:
+async def delete_album(request: Request, album_id: ResourceId) -> AlbumDeleted:
+    albums = album_service(request)
     await in_database(request, lambda: albums.delete(album_id))
     return AlbumDeleted()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request, Response, status
 
-from album_service.dependencies import AlbumServiceDep
+from album_service.dependencies import album_service
 from album_service.schemas import LinkBody, LinkOut, TrackOut
 from common.auth import get_principal, require_admin
 from common.db import in_database
@@ -37,9 +37,9 @@ admin = APIRouter(
 async def list_tracks(
     album_id: ResourceId,
     request: Request,
-    albums: AlbumServiceDep,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Response:
+    albums = album_service(request)
     # The cursor names the track order, so one from GET /albums is refused (422).
     result = await in_database(request, lambda: albums.tracks(album_id, page))
     return page_response(request, result, TrackOut)
@@ -55,9 +55,9 @@ async def link_song(
     request: Request,
     album_id: ResourceId,
     song_id: ResourceId,
-    albums: AlbumServiceDep,
     body: Annotated[LinkBody | None, Body()] = None,
 ) -> LinkOut:
+    albums = album_service(request)
     track_number = body.track_number if body is not None else None
     return await in_database(request, lambda: albums.link(album_id, song_id, track_number))
 
@@ -69,8 +69,7 @@ async def link_song(
     responses=error_responses(404),
     summary="Take a song off the album (idempotent; admin)",
 )
-async def unlink_song(
-    request: Request, album_id: ResourceId, song_id: ResourceId, albums: AlbumServiceDep
-) -> Response:
+async def unlink_song(request: Request, album_id: ResourceId, song_id: ResourceId) -> Response:
+    albums = album_service(request)
     await in_database(request, lambda: albums.unlink(album_id, song_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

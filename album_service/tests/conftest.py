@@ -8,7 +8,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from album_service.dependencies import get_album_service
 from album_service.main import create_app
 from album_service.repos.base import AlbumUnitOfWork
 from album_service.repos.memory import InMemoryAlbumUnitOfWork
@@ -88,8 +87,8 @@ def app(settings: Settings, database: Database) -> FastAPI:
 @pytest.fixture
 def client(app: FastAPI, album_unit: Callable[..., AlbumUnitOfWork]) -> Iterator[TestClient]:
     """The real app with the in-memory repository swapped in."""
-    app.dependency_overrides[get_album_service] = lambda: AlbumService(album_unit)
     with TestClient(app) as test_client:
+        app.state.service = AlbumService(album_unit)
         yield test_client
 
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from auth_service.dependencies import AuthServiceDep, TokenIssuerDep
+from auth_service.dependencies import TokenIssuerDep, auth_service
 from auth_service.schemas import (
     Jwks,
     LoginRequest,
@@ -51,7 +51,8 @@ def _login_response(issued: IssuedTokens) -> LoginResponse:
     responses=error_responses(401, 413, 429, 503),
     summary="Log in with email and password",
 )
-async def login(request: Request, body: LoginRequest, auth: AuthServiceDep) -> LoginResponse:
+async def login(request: Request, body: LoginRequest) -> LoginResponse:
+    auth = auth_service(request)
     address = client_address(request)
     issued = await in_database(request, lambda: auth.login(body.email, body.password, address))
     return _login_response(issued)
@@ -63,9 +64,8 @@ async def login(request: Request, body: LoginRequest, auth: AuthServiceDep) -> L
     responses=error_responses(401, 413, 429, 503),
     summary="OAuth2 password flow (username = email); used by Swagger's Authorize",
 )
-async def token(
-    request: Request, form: Annotated[PasswordForm, Depends()], auth: AuthServiceDep
-) -> TokenResponse:
+async def token(request: Request, form: Annotated[PasswordForm, Depends()]) -> TokenResponse:
+    auth = auth_service(request)
     address = client_address(request)
     issued = await in_database(request, lambda: auth.login(form.username, form.password, address))
     return TokenResponse(
@@ -81,7 +81,8 @@ async def token(
     responses=error_responses(401, 413, 503),
     summary="Trade a refresh token for new tokens (the old one stops working)",
 )
-async def refresh(request: Request, body: RefreshRequest, auth: AuthServiceDep) -> LoginResponse:
+async def refresh(request: Request, body: RefreshRequest) -> LoginResponse:
+    auth = auth_service(request)
     return _login_response(await in_database(request, lambda: auth.refresh(body.refresh_token)))
 
 
@@ -92,9 +93,8 @@ async def refresh(request: Request, body: RefreshRequest, auth: AuthServiceDep) 
     responses=error_responses(413),
     summary="Revoke one of your refresh tokens",
 )
-async def logout(
-    request: Request, body: LogoutRequest, caller: CurrentUser, auth: AuthServiceDep
-) -> Response:
+async def logout(request: Request, body: LogoutRequest, caller: CurrentUser) -> Response:
+    auth = auth_service(request)
     await in_database(request, lambda: auth.logout(caller.user_id, body.refresh_token))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -105,7 +105,8 @@ async def logout(
     response_class=Response,
     summary="Revoke every refresh token you hold: log out on every device",
 )
-async def logout_all(request: Request, caller: CurrentUser, auth: AuthServiceDep) -> Response:
+async def logout_all(request: Request, caller: CurrentUser) -> Response:
+    auth = auth_service(request)
     await in_database(request, lambda: auth.logout_all(caller.user_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from auth_service.dependencies import build_auth_service, get_auth_service
+from auth_service.dependencies import build_auth_service
 from auth_service.main import create_app
 from auth_service.repos.memory import InMemoryAuthUnitOfWork
 from auth_service.services.auth import AuthService
@@ -145,16 +145,14 @@ def make_client(
 
     def build(*, sql: bool = False, **overrides: object) -> TestClient:
         app: FastAPI = create_app(settings.model_copy(update=overrides), database)
+        unit = None if sql else functools.partial(InMemoryAuthUnitOfWork, memory_db)
         if not sql:
-            unit = functools.partial(InMemoryAuthUnitOfWork, memory_db)
-            # A zero-argument lambda: FastAPI would read any parameter as a query
-            # field. The app's state is read per request, once the lifespan filled it.
-            app.dependency_overrides[get_auth_service] = lambda: build_auth_service(app.state, unit)
             # The fake holds this app's accounts, so admin tokens are checked there.
             app.state.current_role = lambda user_id: memory_db.users.get(user_id, {}).get("role")
         client = TestClient(app)
-        client.__enter__()  # runs the lifespan: keys, issuer, hasher
+        client.__enter__()  # runs the lifespan: keys, issuer, hasher, service
         app.state.hasher = fast_hasher  # in place of the one the lifespan built
+        app.state.service = build_auth_service(app.state, unit)  # with that hasher
         clients.append(client)
         return client
 

@@ -18,7 +18,7 @@ from common.schemas import (
     SearchFilter,
     error_responses,
 )
-from song_service.dependencies import SongServiceDep
+from song_service.dependencies import song_service
 from song_service.schemas import (
     LikedSongOut,
     LikeState,
@@ -44,7 +44,6 @@ Paging = Annotated[PageParams, Depends(page_params)]
 )
 async def list_songs(
     request: Request,
-    songs: SongServiceDep,
     caller: OptionalUser,
     page: Paging,
     q: SearchFilter = None,
@@ -56,6 +55,7 @@ async def list_songs(
         Query(description="Column, `-` for descending; default: relevance with `q`, else id"),
     ] = None,
 ) -> Response:
+    songs = song_service(request)
     result = await in_database(
         request,
         lambda: songs.list(
@@ -72,9 +72,8 @@ async def list_songs(
 @protected.get(
     "/liked", response_model=list[LikedSongOut], summary="Your liked songs, newest like first"
 )
-async def liked_songs(
-    request: Request, songs: SongServiceDep, caller: CurrentUser, page: Paging
-) -> Response:
+async def liked_songs(request: Request, caller: CurrentUser, page: Paging) -> Response:
+    songs = song_service(request)
     result = await in_database(request, lambda: songs.liked(page, caller))
     return page_response(request, result, LikedSongOut)
 
@@ -85,9 +84,8 @@ async def liked_songs(
     responses=error_responses(404),
     summary="A song with its like count and whether you like it",
 )
-async def get_song(
-    request: Request, song_id: ResourceId, songs: SongServiceDep, caller: CurrentUser
-) -> Response:
+async def get_song(request: Request, song_id: ResourceId, caller: CurrentUser) -> Response:
+    songs = song_service(request)
     return model_response(await in_database(request, lambda: songs.get(song_id, caller)))
 
 
@@ -98,9 +96,8 @@ async def get_song(
     responses=error_responses(403, 413),
     summary="Add a song (admin)",
 )
-async def create_song(
-    request: Request, body: SongCreate, songs: SongServiceDep, _: AdminUser
-) -> SongOut:
+async def create_song(request: Request, body: SongCreate, _: AdminUser) -> SongOut:
+    songs = song_service(request)
     return await in_database(request, lambda: songs.create(body))
 
 
@@ -114,8 +111,9 @@ _UPDATE = {
 @protected.put("/{song_id}", **_UPDATE)
 @protected.patch("/{song_id}", **_UPDATE)
 async def update_song(
-    request: Request, song_id: ResourceId, body: SongUpdate, songs: SongServiceDep, admin: AdminUser
+    request: Request, song_id: ResourceId, body: SongUpdate, admin: AdminUser
 ) -> SongOut:
+    songs = song_service(request)
     return await in_database(request, lambda: songs.update(song_id, body, admin))
 
 
@@ -125,9 +123,8 @@ async def update_song(
     responses=error_responses(403, 404),
     summary="Delete a song with its likes and album links (admin)",
 )
-async def delete_song(
-    request: Request, song_id: ResourceId, songs: SongServiceDep, _: AdminUser
-) -> SongDeleted:
+async def delete_song(request: Request, song_id: ResourceId, _: AdminUser) -> SongDeleted:
+    songs = song_service(request)
     await in_database(request, lambda: songs.delete(song_id))
     return SongDeleted()
 
@@ -138,9 +135,8 @@ async def delete_song(
     responses=error_responses(404),
     summary="Like a song (idempotent)",
 )
-async def like_song(
-    request: Request, song_id: ResourceId, songs: SongServiceDep, caller: CurrentUser
-) -> LikeState:
+async def like_song(request: Request, song_id: ResourceId, caller: CurrentUser) -> LikeState:
+    songs = song_service(request)
     return await in_database(request, lambda: songs.like(song_id, caller))
 
 
@@ -150,7 +146,6 @@ async def like_song(
     responses=error_responses(404),
     summary="Unlike a song (idempotent)",
 )
-async def unlike_song(
-    request: Request, song_id: ResourceId, songs: SongServiceDep, caller: CurrentUser
-) -> LikeState:
+async def unlike_song(request: Request, song_id: ResourceId, caller: CurrentUser) -> LikeState:
+    songs = song_service(request)
     return await in_database(request, lambda: songs.unlike(song_id, caller))

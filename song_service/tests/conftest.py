@@ -12,7 +12,6 @@ from common.settings import Settings
 from database import Database
 from database.memory import MemoryDatabase
 from database.types import utcnow
-from song_service.dependencies import get_song_service
 from song_service.main import create_app
 from song_service.repos.memory import InMemorySongUnitOfWork
 from song_service.services.songs import SongService
@@ -54,10 +53,8 @@ def app(settings: Settings, database: Database) -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI, memory_db: MemoryDatabase) -> Iterator[TestClient]:
-    app.dependency_overrides[get_song_service] = lambda: SongService(
-        functools.partial(InMemorySongUnitOfWork, memory_db)
-    )
     with TestClient(app) as test_client:
+        app.state.service = SongService(functools.partial(InMemorySongUnitOfWork, memory_db))
         yield test_client
 
 

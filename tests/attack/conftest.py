@@ -110,6 +110,7 @@ def started_clients(
             client = WalkingClient(factory(settings, database), raise_server_exceptions=False)
             clients[name] = stack.enter_context(client)
             client.app.state.hasher = hasher
+            client.app.state.service = client.app.state.build_service(client.app)
         yield clients
 
 

@@ -199,6 +199,7 @@ def test_failed_logins_are_throttled_per_account(
     strict = settings.model_copy(update={"login_free_failures": 3, "login_base_delay_seconds": 60})
     with WalkingClient(FACTORIES["auth"](strict, database)) as auth:
         auth.app.state.hasher = PasswordHasher(4)
+        auth.app.state.service = auth.app.state.build_service(auth.app)
         codes = [auth.post("/auth/login", json={"email": "user@example.com", "password": "bad"})
                  for _ in range(4)]  # fmt: skip
         assert [r.status_code for r in codes] == [401, 401, 401, 429]

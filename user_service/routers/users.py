@@ -17,7 +17,7 @@ from common.db import in_database
 from common.paging import Page, PageParams, page_params
 from common.responses import page_response
 from common.schemas import NO_NUL, ResourceId, error_responses
-from user_service.dependencies import UserServiceDep
+from user_service.dependencies import user_service
 from user_service.schemas import PrivateProfile, PublicProfile, SignUp, UserDeleted, UserUpdate
 
 public = APIRouter(prefix="/users", tags=["users"])
@@ -33,7 +33,8 @@ protected = APIRouter(prefix="/users", tags=["users"], responses=error_responses
     responses=error_responses(409, 413, 429, 503),
     summary="Sign up",
 )
-async def sign_up(request: Request, body: SignUp, users: UserServiceDep) -> PrivateProfile:
+async def sign_up(request: Request, body: SignUp) -> PrivateProfile:
+    users = user_service(request)
     address = client_address(request)
     user = await in_database(request, lambda: users.sign_up(body, address))
     return PrivateProfile.model_validate(user)
@@ -47,9 +48,9 @@ async def sign_up(request: Request, body: SignUp, users: UserServiceDep) -> Priv
 async def list_users(
     request: Request,
     caller: CurrentUser,
-    users: UserServiceDep,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Response:
+    users = user_service(request)
     result = await in_database(request, lambda: users.list(page))
     profile = PrivateProfile if caller.is_admin else PublicProfile
     shown = [profile.model_validate(user) for user in result.items]
@@ -57,7 +58,8 @@ async def list_users(
 
 
 @protected.get("/me", response_model=PrivateProfile, summary="Your own profile")
-async def me(request: Request, caller: CurrentUser, users: UserServiceDep) -> PrivateProfile:
+async def me(request: Request, caller: CurrentUser) -> PrivateProfile:
+    users = user_service(request)
     user = await in_database(request, lambda: users.get(caller.user_id))
     return PrivateProfile.model_validate(user)
 
@@ -72,8 +74,8 @@ async def get_by_email(
     request: Request,
     email: Annotated[str, Path(max_length=254, pattern=NO_NUL)],
     _: AdminUser,
-    users: UserServiceDep,
 ) -> PrivateProfile:
+    users = user_service(request)
     user = await in_database(request, lambda: users.get_by_email(email))
     return PrivateProfile.model_validate(user)
 
@@ -85,8 +87,9 @@ async def get_by_email(
     summary="A profile: private for yourself and admins, public otherwise",
 )
 async def get_user(
-    request: Request, user_id: ResourceId, caller: CurrentUser, users: UserServiceDep
+    request: Request, user_id: ResourceId, caller: CurrentUser
 ) -> PrivateProfile | PublicProfile:
+    users = user_service(request)
     user = await in_database(request, lambda: users.get(user_id))
     if caller.is_admin or caller.user_id == user_id:
         return PrivateProfile.model_validate(user)
@@ -107,8 +110,8 @@ async def update_user(
     user_id: ResourceId,
     body: UserUpdate,
     caller: CurrentUser,
-    users: UserServiceDep,
 ) -> PrivateProfile:
+    users = user_service(request)
     updated = await in_database(request, lambda: users.update(caller, user_id, body))
     return PrivateProfile.model_validate(updated)
 
@@ -119,8 +122,7 @@ async def update_user(
     responses=error_responses(403, 404),
     summary="Delete an account and its likes (yourself or admin)",
 )
-async def delete_user(
-    request: Request, user_id: ResourceId, caller: CurrentUser, users: UserServiceDep
-) -> UserDeleted:
+async def delete_user(request: Request, user_id: ResourceId, caller: CurrentUser) -> UserDeleted:
+    users = user_service(request)
     await in_database(request, lambda: users.delete(caller, user_id))
     return UserDeleted()

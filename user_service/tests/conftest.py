@@ -11,7 +11,6 @@ from common.passwords import PasswordHasher
 from common.settings import Settings
 from database import Database
 from database.memory import MemoryDatabase
-from user_service.dependencies import get_user_service
 from user_service.main import create_app
 from user_service.repos.base import UserUnitOfWork
 from user_service.repos.memory import InMemoryUserRepository, InMemoryUserUnitOfWork
@@ -49,8 +48,8 @@ def app(settings: Settings, database: Database) -> FastAPI:
 @pytest.fixture
 def client(app: FastAPI, service: UserService) -> Iterator[TestClient]:
     """The real app with the service on the in-memory repository and a fast hasher."""
-    app.dependency_overrides[get_user_service] = lambda: service
     with TestClient(app) as test_client:
+        app.state.service = service
         yield test_client
 
 
@@ -59,8 +58,6 @@ def sql_client(
     app: FastAPI, database: Database, fast_hasher: PasswordHasher
 ) -> Iterator[TestClient]:
     """The real app on a migrated SQLite file, only the hasher made fast."""
-    app.dependency_overrides[get_user_service] = lambda: UserService(
-        functools.partial(SqlUserUnitOfWork, database), fast_hasher
-    )
     with TestClient(app) as test_client:
+        app.state.service = UserService(functools.partial(SqlUserUnitOfWork, database), fast_hasher)
         yield test_client

@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 
 from common.passwords import PasswordHasher
 from database.memory import MemoryDatabase
-from user_service.dependencies import get_user_service
 from user_service.repos.base import UserUnitOfWork
 from user_service.repos.signups import InMemorySignUpUnitOfWork
 from user_service.schemas import SignUp
@@ -61,10 +60,8 @@ def limited_client(
     throttle = SignUpThrottle(
         functools.partial(InMemorySignUpUnitOfWork, memory_db), limit=2, window=timedelta(hours=1)
     )
-    app.dependency_overrides[get_user_service] = lambda: UserService(
-        user_unit, PasswordHasher(4), throttle
-    )
     with TestClient(app) as client:
+        app.state.service = UserService(user_unit, PasswordHasher(4), throttle)
         yield client
 
 
