@@ -73,9 +73,11 @@ class SearchesBusyError(ServiceUnavailableError):
 
 # Searches at once per process when SEARCH_CONCURRENCY is unset. On SQLite the
 # work is this process's CPU: one search thread leaves the other core to the event
-# loop and the writes. A server database does the work itself.
+# loop and the writes. A server database does the work itself, and one search that
+# reads far into a table keeps a core of it busy: two per process leave the likes
+# and logins of a two-core server their share (make bench, the search flood).
 DEFAULT_SEARCH_CONCURRENCY = {"sqlite": 1}
-DEFAULT_SERVER_SEARCH_CONCURRENCY = 4
+DEFAULT_SERVER_SEARCH_CONCURRENCY = 2
 # Threadpool threads when THREADPOOL_SIZE is unset. Embedded SQLite work is
 # in-process CPU under the GIL: every extra thread only makes the event loop wait
 # longer for the GIL (a page of songs served 2.8x faster with 1-2 threads than with

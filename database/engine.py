@@ -152,7 +152,14 @@ def create_database_engine(
 
 def _event_loop_engine(url: URL, connect_timeout: int, pool_size: int) -> AsyncEngine:
     """The asyncpg engine of the use cases that run on the event loop. asyncpg
-    prepares each statement once per connection and keeps it."""
+    prepares each statement once per connection and keeps it.
+
+    Its connections are in autocommit, as reads want them: a read is one
+    statement, and BEGIN and ROLLBACK around it would be two more round trips
+    for nothing (under READ COMMITTED each statement reads its own snapshot
+    anyway). A writing unit switches its connection to a READ COMMITTED
+    transaction (`Database.connect`); the switch is the driver's own state, no
+    round trip, and reads, the many, pay none."""
     import asyncpg  # only PostgreSQL needs these
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -171,7 +178,7 @@ def _event_loop_engine(url: URL, connect_timeout: int, pool_size: int) -> AsyncE
     engine = create_async_engine(
         url,
         async_creator=connect,
-        isolation_level=SERVER_ISOLATION_LEVEL,
+        isolation_level="AUTOCOMMIT",
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=POOL_TIMEOUT_SECONDS,
@@ -256,10 +263,9 @@ class Database:
         commits, and leaving the block rolls back whatever was not committed and
         returns the connection to the pool.
 
-        Inside `on_event_loop` the connection is the event loop's, and a read one
-        runs each statement on its own (autocommit): a read is one statement,
-        and BEGIN and ROLLBACK around it would be two more round trips for
-        nothing (under READ COMMITTED each statement reads its own snapshot).
+        Inside `on_event_loop` the connection is the event loop's: a read one
+        runs each statement on its own (autocommit, `_event_loop_engine`), a
+        writing one in a READ COMMITTED transaction.
 
         On SQLite a process's writers also take turns on a lock of ours: the
         database allows one writer at a time anyway, and two threads of one
@@ -267,8 +273,8 @@ class Database:
         which sleeps for milliseconds at a time."""
         if self._loop_engine is not None and in_greenlet():
             with self._loop_engine.sync_engine.connect() as connection:
-                if not write:
-                    connection.execution_options(isolation_level="AUTOCOMMIT")
+                if write:
+                    connection.execution_options(isolation_level=SERVER_ISOLATION_LEVEL)
                 yield connection
             return
         if write and self._sqlite_writer_lock is not None:

@@ -8,17 +8,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import anyio
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, insert, select, text, update
 
 from album_service.main import create_app as create_album_app
 from common.settings import Settings
 from conftest import hold_role
 from database import Database
 from database.migrate import upgrade
-from database.models import UserLike
+from database.models import Song, UserLike
 from database.types import utcnow
 from scripts.bench.catalogue import load
 from song_service.main import create_app as create_song_app
@@ -152,3 +153,41 @@ def test_a_dropped_connection_costs_no_request_an_error(
         write = client.delete("/songs/20/like", headers=headers)
         assert write.status_code == 200, write.text
         assert write.json()["liked"] is False
+
+
+def test_on_the_event_loop_reads_autocommit_and_writes_are_transactions(postgres_url: str) -> None:
+    """A read unit is one round trip per statement; a write unit is atomic: what
+    it did is gone unless it commits."""
+    database = Database(postgres_url, event_loop=True)
+    songs = Song.__table__
+
+    def autocommit(write: bool) -> bool:
+        with database.connect(write=write) as connection:
+            return connection.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+
+    def retitle(title: str, *, commit: bool) -> None:
+        with database.connect(write=True) as connection:
+            connection.execute(update(songs).where(songs.c.id == 3).values(title=title))
+            if commit:
+                connection.commit()
+            else:
+                raise LookupError("the use case changed its mind")
+
+    def title() -> str:
+        with database.connect() as connection:
+            return connection.execute(select(songs.c.title).where(songs.c.id == 3)).scalar_one()
+
+    async def scenario() -> tuple[bool, bool, str, str]:
+        await database.start_event_loop()
+        try:
+            levels = (await database.on_event_loop(lambda: autocommit(False)),
+                      await database.on_event_loop(lambda: autocommit(True)))  # fmt: skip
+            await database.on_event_loop(lambda: retitle("Kept", commit=True))
+            with pytest.raises(LookupError):
+                await database.on_event_loop(lambda: retitle("Undone", commit=False))
+            return (*levels, await database.on_event_loop(title), title())
+        finally:
+            await database.stop_event_loop()
+            database.dispose()
+
+    assert anyio.run(scenario) == (True, False, "Kept", "Kept")

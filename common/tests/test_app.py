@@ -217,9 +217,9 @@ def test_a_value_the_database_refuses_is_422_not_500(client: TestClient) -> None
     ("environment", "threads", "pool_size", "event_loop_pool_size"),
     [
         ({}, 2, 3, None),
-        ({"DATABASE_URL": "postgresql+psycopg://u@h/db"}, 8, 12, None),
-        ({"DATABASE_URL": "postgresql+psycopg://u@h/db", "DB_EVENT_LOOP": "false"}, 16, 20, None),
-        ({"DATABASE_URL": "mysql+pymysql://u@h/db"}, 16, 20, None),
+        ({"DATABASE_URL": "postgresql+psycopg://u@h/db"}, 8, 10, None),
+        ({"DATABASE_URL": "postgresql+psycopg://u@h/db", "DB_EVENT_LOOP": "false"}, 16, 18, None),
+        ({"DATABASE_URL": "mysql+pymysql://u@h/db"}, 16, 18, None),
         ({"DATABASE_URL": "postgresql+psycopg://u@h/db", "DB_POOL_SIZE": "6"}, 8, 6, 6),
         ({"THREADPOOL_SIZE": "5"}, 5, 6, None),
     ],
