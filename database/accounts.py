@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 
 from database.engine import Database
-from database.models import User
+from database.tables import users
 
-CURRENT_ROLE = select(User.__table__.c.role).where(User.__table__.c.id == bindparam("user_id"))
+CURRENT_ROLE = select(users.c.role).where(users.c.id == bindparam("user_id"))
 
 
 def current_role(database: Database, user_id: int) -> str | None:

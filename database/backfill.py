@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
 from database.engine import Database
-from database.models import KEY_LENGTHS, Album, AlbumTerm, Song, SongTerm, folded_key
+from database.models import Album, AlbumTerm, Song, SongTerm
 from database.search import search_terms
 from database.settings import get_database_settings
+from database.tables import KEY_LENGTHS, folded_key
 
 BATCH_SIZE = 1000
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, func
 
-from database.models import KEY_LENGTHS, folded_key
 from database.search import search_rank, sql_matches
+from database.tables import KEY_LENGTHS, folded_key
 
 # The fields whose sorts and exact filters use a folded key.
 KEY_FIELDS = frozenset(KEY_LENGTHS)

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util.concurrency import in_greenlet
 
 from database.files import private_file, private_folder, sqlite_sidecars, tighten_file
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.orm import Session, sessionmaker
 
 R = TypeVar("R")
 
@@ -150,7 +150,7 @@ def create_database_engine(
     return engine
 
 
-def _event_loop_engine(url: URL, connect_timeout: int, pool_size: int) -> AsyncEngine:
+def _event_loop_engine(url: URL, connect_timeout: int, pool_size: int) -> Engine:
     """The asyncpg engine of the use cases that run on the event loop. asyncpg
     prepares each statement once per connection and keeps it.
 
@@ -160,8 +160,7 @@ def _event_loop_engine(url: URL, connect_timeout: int, pool_size: int) -> AsyncE
     anyway). A writing unit switches its connection to a READ COMMITTED
     transaction (`Database.connect`); the switch is the driver's own state, no
     round trip, and reads, the many, pay none."""
-    import asyncpg  # only PostgreSQL needs these
-    from sqlalchemy.ext.asyncio import create_async_engine
+    import asyncpg  # only PostgreSQL needs it
 
     url = url.set(drivername=EVENT_LOOP_DRIVER)
     args, options = url.get_dialect()().create_connect_args(url)
@@ -175,9 +174,13 @@ def _event_loop_engine(url: URL, connect_timeout: int, pool_size: int) -> AsyncE
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise engine.dialect.loaded_dbapi.OperationalError(str(exc)) from exc
 
-    engine = create_async_engine(
+    # What sqlalchemy.ext.asyncio's create_async_engine builds underneath, without
+    # that package: its sessions would load sqlalchemy.orm (~6 MB per process), and
+    # the use cases need only the synchronous engine they run in greenlets.
+    engine = create_engine(
         url,
-        async_creator=connect,
+        creator=lambda: engine.dialect.loaded_dbapi.connect(async_creator_fn=connect),
+        poolclass=AsyncAdaptedQueuePool,
         isolation_level="AUTOCOMMIT",
         pool_size=pool_size,
         max_overflow=0,
@@ -225,7 +228,7 @@ class Database:
         self._pool_size = pool_size
         self._event_loop_pool_size = event_loop_pool_size or DEFAULT_EVENT_LOOP_POOL_SIZE
         self.event_loop = event_loop and self.backend == "postgresql"
-        self._loop_engine: AsyncEngine | None = None
+        self._loop_engine: Engine | None = None
         self._sqlite_writer_lock = threading.Lock() if self.backend == "sqlite" else None
 
     @property
@@ -248,6 +251,9 @@ class Database:
 
     @functools.cached_property
     def _sessions(self) -> dict[bool, sessionmaker[Session]]:
+        # The ORM only for scripts and tests: a service never loads sqlalchemy.orm.
+        from sqlalchemy.orm import sessionmaker
+
         return {
             False: sessionmaker(self.engine, expire_on_commit=False),
             True: sessionmaker(self._write_engine, expire_on_commit=False),
@@ -272,7 +278,7 @@ class Database:
         process contending for its lock would fall into SQLite's busy handler,
         which sleeps for milliseconds at a time."""
         if self._loop_engine is not None and in_greenlet():
-            with self._loop_engine.sync_engine.connect() as connection:
+            with self._loop_engine.connect() as connection:
                 if write:
                     connection.execution_options(isolation_level=SERVER_ISOLATION_LEVEL)
                 yield connection
@@ -297,7 +303,9 @@ class Database:
         """Close the event loop's connections (on the loop that opened them)."""
         engine, self._loop_engine = self._loop_engine, None
         if engine is not None:
-            await engine.dispose()
+            from sqlalchemy.util import greenlet_spawn
+
+            await greenlet_spawn(engine.dispose)  # closing awaits each connection
 
     async def on_event_loop(self, use_case: Callable[[], R]) -> R:
         """Run `use_case` (the same synchronous code as everywhere) on the event

@@ -46,7 +46,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from database.models import TERM_LENGTH, AlbumTerm, SongTerm, folded_key
+from database.tables import TERM_LENGTH, album_terms, folded_key, song_terms
 from database.text import fit, fold_words, prefix_end
 
 Row = TypeVar("Row", bound=Mapping[str, Any])
@@ -60,8 +60,8 @@ WORD_MATCH = 2
 
 # The terms table of each searchable table, and the column naming the owner row.
 _TERMS: dict[str, tuple[Table, str]] = {
-    "songs": (SongTerm.__table__, "song_id"),
-    "albums": (AlbumTerm.__table__, "album_id"),
+    "songs": (song_terms, "song_id"),
+    "albums": (album_terms, "album_id"),
 }
 
 

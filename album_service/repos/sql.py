@@ -21,15 +21,12 @@ from album_service.repos.base import (
 )
 from database.catalogue import catalogue_keys, sort_column, sql_filters
 from database.keyset import After, sql_after, sql_order
-from database.models import Album, AlbumSong, Song
 from database.search import SEARCHED_FIELDS, SearchRank, sql_search_page, sync_terms
+from database.tables import album_songs, albums, songs
 from database.types import utcnow
 from database.unit_of_work import SqlUnitOfWork, locked
 from database.writes import insert_stamped
 
-albums = Album.__table__
-songs = Song.__table__
-album_songs = AlbumSong.__table__
 ALBUM_COLUMNS = [albums.c[field.name] for field in fields(AlbumRecord)]
 ALBUM_WIDTH = len(ALBUM_COLUMNS)
 TRACK_COLUMNS = [

@@ -20,13 +20,12 @@ from auth_service.repos.base import (
     NewRefreshToken,
     RefreshTokenRecord,
 )
-from database.models import LoginFailure, RefreshToken, User
+from database.tables import login_failures as failures
+from database.tables import refresh_tokens as tokens
+from database.tables import users
 from database.unit_of_work import SqlUnitOfWork, locked
 from database.writes import prune_oldest
 
-users = User.__table__
-tokens = RefreshToken.__table__
-failures = LoginFailure.__table__
 # Only the columns logging in needs; the profile never leaves user_service.
 CREDENTIAL_COLUMNS = [users.c[field.name] for field in fields(Credentials)]
 TOKEN_COLUMNS = [tokens.c[field.name] for field in fields(RefreshTokenRecord)]

@@ -18,8 +18,8 @@ from sqlalchemy import inspect, text
 from database import Base, Database
 from database.backfill import BATCH_SIZE
 from database.migrate import downgrade, upgrade
-from database.models import KEY_LENGTHS, folded_key
 from database.search import search_terms
+from database.tables import KEY_LENGTHS, folded_key
 from database.tests.text_cases import CATALOGUE
 from database.types import UTCDateTime, utcnow
 from tests.databases import require_server, scratch_database

@@ -23,8 +23,9 @@ from sqlalchemy.exc import IntegrityError
 
 from database.catalogue import catalogue_keys, sort_column, sql_filters
 from database.keyset import After, Sort, sql_after, sql_order
-from database.models import AlbumSong, Song, UserLike
 from database.search import SEARCHED_FIELDS, SearchRank, sql_search_page, sync_terms
+from database.tables import album_songs, songs
+from database.tables import user_likes as likes
 from database.types import utcnow
 from database.unit_of_work import SqlUnitOfWork, locked
 from database.writes import insert_stamped
@@ -39,9 +40,6 @@ from song_service.repos.base import (
     SongView,
 )
 
-songs = Song.__table__
-likes = UserLike.__table__
-album_songs = AlbumSong.__table__
 SONG_COLUMNS = [songs.c[name] for name in SongRecord._fields]
 SONG_WIDTH = len(SONG_COLUMNS)
 # The like count and the viewer's like as correlated subqueries: one statement

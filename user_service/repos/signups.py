@@ -12,11 +12,11 @@ from typing import Protocol
 from sqlalchemy import Connection, func, insert, select
 
 from database.memory import MemoryDatabase
-from database.models import LoginFailure
+from database.tables import login_failures
 from database.unit_of_work import MemoryUnitOfWork, SqlUnitOfWork, UnitOfWork
 from database.writes import prune_oldest
 
-attempts = LoginFailure.__table__
+attempts = login_failures
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from database.models import User
+from database.tables import users
 from database.types import utcnow
 from database.unit_of_work import SqlUnitOfWork
 from user_service.repos.base import DuplicateUserError, NewUser, UserField, UserRecord
 
-users = User.__table__
 USER_COLUMNS = [users.c[field.name] for field in fields(UserRecord)]
 
 

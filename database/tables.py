@@ -1,0 +1,222 @@
+"""The whole product's tables, as SQLAlchemy Core `Table`s: what repositories,
+migrations and the search and catalogue helpers use. Services never see rows as
+objects: repositories map them to plain records.
+
+Core rather than ORM classes because the services need nothing more, and a
+service process that never imports `sqlalchemy.orm` is ~6 MB smaller (make
+bench: idle RSS). `database.models` maps ORM classes onto these same tables for
+scripts and tests that want them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Unicode,
+)
+
+from database.text import fit, fold
+from database.types import BigId, UTCDateTime, exact_text, folded_text, utcnow
+
+# Named constraints let migrations alter and drop them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# SQLite reuses the highest rowid after a delete unless told AUTOINCREMENT; an
+# identity column elsewhere never does, and a token for a deleted user must never
+# name a new one.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+# The catalogue's text fields have folded keys (database.text.fold) that sorting,
+# exact filters and search compare. Keys are sized for folding to expand (NFKD
+# turns some characters into several) and cut to size by `folded_key`.
+KEY_LENGTHS = {"title": 200, "artist": 200, "genre": 100}
+# One word of a title or artist, as stored in the search terms tables.
+TERM_LENGTH = 100
+
+
+def folded_key(field: str, value: str) -> str:
+    """The stored key of `value` for the catalogue field `field` (title, artist, genre)."""
+    return fit(fold(value), KEY_LENGTHS[field])
+
+
+def _key_default(field: str) -> Callable[[Any], str]:
+    """An INSERT default computing the key from the row's own field, so every writer
+    (repositories, seed, benchmarks, fixtures) stores it. Updates do not run it:
+    they pass `database.catalogue.catalogue_keys(changes)` themselves."""
+
+    def default(context: Any) -> str:
+        return folded_key(field, context.get_current_parameters()[field])
+
+    return default
+
+
+def _id() -> Column[int]:
+    return Column("id", BigId, primary_key=True, autoincrement=True)
+
+
+def _catalogue_keys() -> list[Column[str]]:
+    """The folded keys of an album or a song (see KEY_LENGTHS)."""
+    return [
+        Column(f"{field}_key", folded_text(KEY_LENGTHS[field]), nullable=False,
+               default=_key_default(field))
+        for field in ("title", "artist", "genre")
+    ]  # fmt: skip
+
+
+def _timestamps() -> list[Column[Any]]:
+    return [
+        Column("created_at", UTCDateTime(), default=utcnow, nullable=False),
+        Column("updated_at", UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False),
+    ]
+
+
+def _catalogue_indexes() -> list[Index]:
+    """One (column, id) index per filter and sort: a filtered or sorted page is then
+    an index range scan that costs the same at a thousand rows as at a million.
+    Text sorts and filters use the folded keys, never the raw columns."""
+    columns = ("title_key", "artist_key", "genre_key", "created_at")
+    return [Index(None, column, "id") for column in columns]
+
+
+def _reference(table: str, **options: Any) -> ForeignKey:
+    return ForeignKey(f"{table}.id", ondelete="CASCADE", **options)
+
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    # Identities compare exactly everywhere: MariaDB's and SQL Server's default
+    # collations would make josé@ and jose@ (or Alice and alice) one account.
+    Column("username", exact_text(50), nullable=False, unique=True),
+    Column("email", exact_text(254), nullable=False, unique=True),
+    Column("password_hash", Unicode(255), nullable=False),
+    Column("first_name", Unicode(255), nullable=False),
+    Column("last_name", Unicode(255)),
+    Column("role", Unicode(20), nullable=False, default="user"),
+    # Bumped with every password, email or role change; refresh tokens carry the
+    # version they were issued under, and an older one no longer refreshes.
+    Column("session_version", Integer, nullable=False, default=0, server_default="0"),
+    *_timestamps(),
+    **NEVER_REUSE_IDS,
+)
+
+albums = Table(
+    "albums",
+    metadata,
+    _id(),
+    Column("title", Unicode(100), nullable=False),
+    Column("artist", Unicode(100), nullable=False),
+    Column("genre", Unicode(50), nullable=False),
+    Column("description", Unicode(500)),
+    Column("cover_image_url", Unicode(255)),
+    *_catalogue_keys(),
+    *_timestamps(),
+    *_catalogue_indexes(),
+    **NEVER_REUSE_IDS,
+)
+
+songs = Table(
+    "songs",
+    metadata,
+    _id(),
+    Column("title", Unicode(100), nullable=False),
+    Column("artist", Unicode(100), nullable=False),
+    Column("genre", Unicode(50), nullable=False),
+    Column("file_url", Unicode(255), nullable=False),
+    Column("duration", Integer),
+    Column("description", Unicode(500)),
+    Column("cover_image_url", Unicode(255)),
+    Column("release_date", Date),
+    *_catalogue_keys(),
+    *_timestamps(),
+    *_catalogue_indexes(),
+    **NEVER_REUSE_IDS,
+)
+
+album_songs = Table(
+    "album_songs",
+    metadata,
+    Column("album_id", BigId, _reference("albums"), primary_key=True),
+    Column("song_id", BigId, _reference("songs"), primary_key=True, index=True),
+    Column("track_number", Integer, nullable=False),
+    Index(None, "album_id", "track_number"),
+)
+
+user_likes = Table(
+    "user_likes",
+    metadata,
+    Column("user_id", BigId, _reference("users"), primary_key=True),
+    Column("song_id", BigId, _reference("songs"), primary_key=True, index=True),
+    Column("created_at", UTCDateTime(), default=utcnow, nullable=False),
+    Index(None, "user_id", "created_at"),
+)
+
+# One row per issued refresh token; only its SHA-256 is stored. Tokens of one
+# login share a `family_id`, so reuse of a rotated token can revoke the whole chain.
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    _id(),
+    Column("user_id", BigId, _reference("users"), nullable=False, index=True),
+    Column("token_hash", Unicode(64), nullable=False, unique=True),
+    Column("family_id", Unicode(32), nullable=False, index=True),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), default=utcnow, nullable=False),
+    Column("used_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
+    # The user's session_version when the token was issued (see users).
+    Column("session_version", Integer, nullable=False, default=0, server_default="0"),
+    **NEVER_REUSE_IDS,
+)
+
+# A failed login, keyed by account or client address, counted for throttling.
+# Rows (not counters) so that concurrent failures from several processes never
+# lose an update on any backend.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    _id(),
+    # Exact, like the identities it is built from (an email, an address).
+    Column("throttle_key", exact_text(300), nullable=False),
+    Column("created_at", UTCDateTime(), default=utcnow, nullable=False),
+    Index(None, "throttle_key", "created_at"),
+    **NEVER_REUSE_IDS,
+)
+
+
+def _terms(name: str, owner: str) -> Table:
+    """One distinct word (database.text.fold_words) of the title or artist of each
+    row of `owner`s. Search finds "words starting with w" as a range of the
+    primary key, which costs the same whatever the table's size (database.search).
+    Deletes of the owner and rewrites of its terms look terms up by owner id;
+    without a rowid, SQLite stores the rows in the primary key's b-tree once."""
+    owner_id = f"{owner.removesuffix('s')}_id"
+    return Table(
+        name,
+        metadata,
+        Column("term", folded_text(TERM_LENGTH), primary_key=True),
+        Column(owner_id, BigId, _reference(owner), primary_key=True),
+        Index(None, owner_id, "term"),
+        sqlite_with_rowid=False,
+    )
+
+
+song_terms = _terms("song_terms", "songs")
+album_terms = _terms("album_terms", "albums")
