@@ -1,5 +1,5 @@
-"""Where a request's database work runs: on the event loop, in the threadpool, or
-(searches) in threads of their own."""
+"""Where a request's database work runs: on the event loop, in the threadpool,
+and (searches) under an admission of their own."""
 
 from __future__ import annotations
 
@@ -122,7 +122,8 @@ class Capacity:
 
 
 class SearchAdmission:
-    """Expensive public reads in worker threads of their own: at most `concurrency`
+    """Expensive public reads under an admission of their own (in worker threads of
+    their own, or on the event loop where use cases run there): at most `concurrency`
     at once and `queue_size` waiting; beyond that SearchesBusyError (503), rather
     than an ever longer queue. Separate from the threadpool that writes (and
     every other blocking call) use, so they never wait behind a search."""

@@ -6,8 +6,9 @@ adds around its routes happens in one `__call__`, in this order:
 
 - `X-Forwarded-Prefix` becomes `root_path`: nginx strips the gateway's prefix
   (`/docs/songs/...`) and names it there, and FastAPI then points the Swagger
-  page at `<prefix>/openapi.json` and "Try it out" at `<prefix>`. Routing is
-  unaffected: Starlette strips `root_path` only from paths that start with it;
+  page at `<prefix>/openapi.json` and "Try it out" at `<prefix>`. The gateway
+  always sets its own; a client that sends one directly only changes its own
+  request (Starlette strips `root_path` from a path that starts with it);
 - a request id (the client's `X-Request-ID` when sane), echoed in the response
   with the security headers, and one access-log line;
 - the request body cap (413), whether announced by Content-Length or streamed;
@@ -37,7 +38,7 @@ access_log = logging.getLogger("musicplayer.access")
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # The prefix ends up inside the Swagger page's HTML and JavaScript, so only plain
 # path characters are accepted; anything else is ignored.
-_FORWARDED_PREFIX = re.compile(r"(/[A-Za-z0-9._-]+)+")
+_FORWARDED_PREFIX = re.compile(r"(/(?!\.+(?:/|$))[A-Za-z0-9._-]+)+")  # no "." or ".." segment
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -88,7 +89,8 @@ class ServiceMiddleware:
         headers = dict(scope["headers"])
         prefix = headers.get(b"x-forwarded-prefix")
         if prefix is not None and _FORWARDED_PREFIX.fullmatch(prefix.decode("latin-1")):
-            scope["root_path"] = scope.get("root_path", "") + prefix.decode("latin-1")
+            # A copy: the server keeps its own scope (uvicorn reads it back).
+            scope = {**scope, "root_path": scope.get("root_path", "") + prefix.decode("latin-1")}
         supplied = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = supplied if _CLIENT_REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
@@ -131,7 +133,10 @@ class ServiceMiddleware:
             await self._refuse(send)
             return
         if scope["method"] == "HEAD" and not self._handles_head(scope):
-            scope["method"] = "GET"
+            # A copy: uvicorn checks the body it is sent against its own scope's
+            # method, and a GET's Content-Length without the body would make it
+            # drop the keep-alive connection.
+            scope = {**scope, "method": "GET"}
             send = _without_body(send)
         await self.app(scope, self._capped(receive), send)
 

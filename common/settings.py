@@ -96,9 +96,10 @@ class Settings(DatabaseSettings):
     # Threads for blocking work (see common.db.in_database; bcrypt). None picks
     # by database: see common.app.
     threadpool_size: int | None = Field(default=None, ge=1, le=256)
-    # Text searches (`q` on /songs and /albums) running at once per process, in
-    # threads of their own so that they never hold up writes; None picks by
-    # database (common.db). Beyond SEARCH_QUEUE_SIZE waiting ones, a search is a 503.
+    # Text searches (`q` on /songs and /albums) running at once per process, under
+    # an admission of their own so that they never hold up writes (in threads of
+    # their own, or on the event loop on PostgreSQL); None picks by database
+    # (common.db). Beyond SEARCH_QUEUE_SIZE waiting ones, a search is a 503.
     search_concurrency: int | None = Field(default=None, ge=1, le=64)
     search_queue_size: int = Field(default=64, ge=0, le=10_000)
     max_body_bytes: int = 1024 * 1024
