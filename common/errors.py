@@ -11,11 +11,11 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from database.unit_of_work import is_retryable
+from database.unit_of_work import is_refused_value, is_retryable
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
-    if isinstance(exc, DataError):
+    if is_refused_value(exc):
         # A value the API let through but the database refused: still the
         # client's input, so a 422. Logged: it means validation has a gap.
         logger.warning("database refused a value: %s", exc.orig)

@@ -16,7 +16,14 @@ from starlette.datastructures import URL
 
 from common.errors import InvalidInputError
 from database.catalogue import sort_value
-from database.keyset import After, Sort, sort_value_from_json, sort_value_to_json
+from database.keyset import (
+    After,
+    Sort,
+    is_cursor_text,
+    is_row_id,
+    sort_value_from_json,
+    sort_value_to_json,
+)
 from database.search import SearchRank, search_rank
 
 BY_ID = Sort("id")
@@ -119,13 +126,11 @@ def parse_rank_cursor(cursor: str | None) -> SearchRank | None:
     value, row_id = values.get("value"), values.get("id")
     if (
         values.get("sort") != RANK
-        or not isinstance(row_id, int)
-        or row_id < 0
+        or not is_row_id(row_id)
         or not isinstance(value, list)
         or len(value) != 2
-        or not isinstance(value[0], int)
-        or isinstance(value[0], bool)
-        or not isinstance(value[1], str)
+        or not is_row_id(value[0])  # the bucket: a small non-negative integer
+        or not is_cursor_text(value[1])
     ):
         raise InvalidCursorError
     return SearchRank(value[0], value[1], row_id)
@@ -167,7 +172,7 @@ def parse_keyset_cursor(cursor: str | None, sort: Sort, kind: type) -> After | N
         return None
     values = decode_cursor(cursor)
     row_id = values.get("id")
-    if values.get("sort") != str(sort) or not isinstance(row_id, int) or row_id < 0:
+    if values.get("sort") != str(sort) or not is_row_id(row_id):
         raise InvalidCursorError
     try:
         return After(sort_value_from_json(values.get("value"), kind), row_id)

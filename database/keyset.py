@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
@@ -36,23 +36,43 @@ class After:
     id: int
 
 
+# A cursor is client input: what it carries must be a value every database takes
+# (a BIGINT, text without NUL, a timestamp that exists in UTC) or the database's
+# own refusal would be the answer.
+MAX_BIGINT = 2**63 - 1
+
+
+def is_row_id(value: Any) -> bool:
+    """Whether a cursor's id can be a row id (JSON `true` is not 1 here)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_BIGINT
+
+
+def is_cursor_text(value: Any) -> bool:
+    """Whether a cursor's text can be compared by every database (no NUL)."""
+    return isinstance(value, str) and "\x00" not in value
+
+
 def sort_value_to_json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
 def sort_value_from_json(value: Any, kind: type) -> Any:
-    """Bring a cursor's value back to the column's Python type; ValueError when it cannot."""
+    """Bring a cursor's value back to the column's Python type; ValueError when it
+    cannot, or when the database could not take it (see MAX_BIGINT)."""
     if kind is datetime:
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError("cursor timestamps carry an offset")
-        return parsed
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError as exc:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
+            raise ValueError("cursor timestamp out of range") from exc
     if kind is date:
         return date.fromisoformat(value)
-    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ValueError("not an integer")
-    if kind is str and not isinstance(value, str):
-        raise ValueError("not a string")
+    if kind is int and not is_row_id(value):
+        raise ValueError("not a row id")
+    if kind is str and not is_cursor_text(value):
+        raise ValueError("not a string without NUL")
     return value
 
 

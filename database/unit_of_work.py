@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
 from sqlalchemy import Connection, Select, Table
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from database.engine import Database, off_event_loop
 from database.memory import MemoryDatabase
@@ -72,15 +72,37 @@ class UnitOfWork(Protocol):
         ...
 
 
+def _sqlstate(exc: DBAPIError) -> object:
+    """The driver's SQLSTATE (PostgreSQL, SQL Server) or MySQL error number."""
+    original = exc.orig
+    return getattr(original, "sqlstate", None) or (
+        original.args[0] if original is not None and original.args else None
+    )
+
+
 def is_retryable(exc: BaseException) -> bool:
     """True for errors that re-running the whole unit of work resolves."""
     if not isinstance(exc, DBAPIError):
         return False
-    original = exc.orig
-    sqlstate = getattr(original, "sqlstate", None) or (
-        original.args[0] if original is not None and original.args else None
-    )
+    sqlstate = _sqlstate(exc)
     return sqlstate in RETRYABLE_SQLSTATES or sqlstate in RETRYABLE_MYSQL_CODES
+
+
+def is_refused_value(exc: BaseException) -> bool:
+    """True when the database refused a value (SQLSTATE class 22, "data
+    exception"): the client's input, not the server's fault. psycopg and
+    pymysql raise DataError for it; SQLAlchemy's asyncpg adapter a plain DBAPIError
+    that carries the SQLSTATE (asyncpg's own "value out of int64 range" as 22000)."""
+    if isinstance(exc, DataError):
+        return True
+    sqlstate = _sqlstate(exc) if isinstance(exc, DBAPIError) else None
+    return isinstance(sqlstate, str) and sqlstate.startswith("22")
+
+
+def is_rerunnable(exc: BaseException) -> bool:
+    """True when running the whole use case again is the answer: a lost race or a
+    pooled connection found dead before anything was committed."""
+    return is_retryable(exc) or is_stale_connection(exc)
 
 
 def is_stale_connection(exc: BaseException) -> bool:
@@ -117,7 +139,7 @@ def run_unit(use_case: Callable[[], R], *, attempts: int = MAX_ATTEMPTS) -> R:
         try:
             return use_case()
         except Exception as exc:
-            if attempt == attempts or not (is_retryable(exc) or is_stale_connection(exc)):
+            if attempt == attempts or not is_rerunnable(exc):
                 raise
             logger.info("unit of work lost a race (attempt %d): %s", attempt, exc)
             off_event_loop(time.sleep, random.uniform(0, BACKOFF_SECONDS * attempt))  # noqa: S311

@@ -15,11 +15,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert, select, text, update
 
 from album_service.main import create_app as create_album_app
+from auth_service.main import create_app as create_auth_app
+from common.paging import encode_cursor
+from common.passwords import PasswordHasher
 from common.settings import Settings
 from conftest import hold_role
 from database import Database
 from database.migrate import upgrade
-from database.models import Song, UserLike
+from database.models import Song, User, UserLike
 from database.types import utcnow
 from scripts.bench.catalogue import load
 from song_service.main import create_app as create_song_app
@@ -191,3 +194,45 @@ def test_on_the_event_loop_reads_autocommit_and_writes_are_transactions(postgres
             database.dispose()
 
     assert anyio.run(scenario) == (True, False, "Kept", "Kept")
+
+
+def test_a_login_after_the_server_dropped_every_connection_succeeds(
+    postgres_url: str, settings: Settings
+) -> None:
+    """A login records its attempt before the password check: a dead pooled
+    connection there is re-run with the whole login, not answered 503."""
+    password = "correct-horse-battery"
+    database = Database(postgres_url)
+    users = User.__table__
+    with database.connect(write=True) as connection:
+        connection.execute(
+            update(users).where(users.c.id == 1).values(
+                email="loop@example.com", password_hash=PasswordHasher(4).hash(password)
+            )
+        )  # fmt: skip
+        connection.commit()
+    database.dispose()
+    body = {"email": "loop@example.com", "password": password}
+    with client_for(create_auth_app, settings, postgres_url, event_loop=True) as client:
+        assert client.post("/auth/login", json=body).status_code == 200
+        assert drop_every_connection(postgres_url) >= 1
+        again = client.post("/auth/login", json=body)
+        assert again.status_code == 200, again.text
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        {"sort": "id", "value": 2**63, "id": 2**63},
+        {"sort": "title", "value": "\x00", "id": 1},
+        {"sort": "created_at", "value": "0001-01-01T00:00:00+14:00", "id": 1},
+    ],
+    ids=["beyond bigint", "NUL", "before year 1 in UTC"],
+)
+def test_cursors_the_database_would_refuse_are_422_on_the_event_loop(
+    postgres_url: str, settings: Settings, cursor: dict[str, object]
+) -> None:
+    sort = str(cursor["sort"])
+    with client_for(create_song_app, settings, postgres_url, event_loop=True) as client:
+        response = client.get("/songs", params={"sort": sort, "cursor": encode_cursor(cursor)})
+    assert response.status_code == 422, response.text

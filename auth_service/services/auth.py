@@ -37,7 +37,7 @@ from common.errors import (
 from common.passwords import PasswordHasher
 from database.text import canonical_email
 from database.types import utcnow
-from database.unit_of_work import is_retryable
+from database.unit_of_work import is_rerunnable
 
 logger = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -145,7 +145,7 @@ class AuthService:
         except DomainError:
             raise
         except Exception as exc:
-            if is_retryable(exc):
+            if is_rerunnable(exc):  # run_unit runs the whole login again
                 raise
             logger.error("a login attempt could not be recorded: %r", exc)
             raise LoginUnavailableError() from exc

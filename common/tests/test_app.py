@@ -8,7 +8,7 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
 from common.app import create_service_app
 from common.auth import AdminUser, CurrentUser
@@ -62,6 +62,12 @@ def deadlock(kind: str) -> None:
 @router.get("/bad-value")
 def bad_value() -> None:
     raise DataError("INSERT ...", {}, _DriverError("A string literal cannot contain NUL"))
+
+
+@router.get("/bad-value-asyncpg")
+def bad_value_asyncpg() -> None:
+    # SQLAlchemy's asyncpg adapter raises a plain DBAPIError carrying the SQLSTATE.
+    raise DBAPIError("SELECT ...", {}, _DriverError("invalid byte sequence", sqlstate="22021"))
 
 
 @router.get("/db-down")
@@ -207,8 +213,9 @@ def test_a_lost_database_is_503_unavailable(client: TestClient) -> None:
     assert (response.status_code, response.json()) == (503, {"detail": "Database unavailable"})
 
 
-def test_a_value_the_database_refuses_is_422_not_500(client: TestClient) -> None:
-    response = client.get("/bad-value")
+@pytest.mark.parametrize("path", ["/bad-value", "/bad-value-asyncpg"])
+def test_a_value_the_database_refuses_is_422_not_500(client: TestClient, path: str) -> None:
+    response = client.get(path)
     assert response.status_code == 422
     assert response.json()["detail"][0]["msg"] == "A value was not accepted"
 
