@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from database import Base, Database
 from database.migrate import downgrade, upgrade
+from database.tests.schema import schema_diff
 from tests.databases import require_server, scratch_database
 
 
@@ -30,16 +29,6 @@ def table_names(url: str) -> set[str]:
     database = Database(url)
     try:
         return set(inspect(database.engine).get_table_names())
-    finally:
-        database.dispose()
-
-
-def schema_diff(url: str) -> list[object]:
-    database = Database(url)
-    try:
-        with database.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            return list(compare_metadata(context, Base.metadata))
     finally:
         database.dispose()
 

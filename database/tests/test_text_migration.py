@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from database import Base, Database
@@ -20,6 +18,7 @@ from database.backfill import BATCH_SIZE
 from database.migrate import downgrade, upgrade
 from database.search import search_terms
 from database.tables import KEY_LENGTHS, folded_key
+from database.tests.schema import schema_diff
 from database.tests.text_cases import CATALOGUE
 from database.types import UTCDateTime, utcnow
 from tests.databases import require_server, scratch_database
@@ -103,16 +102,6 @@ def assert_backfilled(url: str) -> None:
                 ):
                     stored.setdefault(row_id, []).append(term)
                 assert stored == {row.id: search_terms(row.title, row.artist) for row in rows}
-    finally:
-        database.dispose()
-
-
-def schema_diff(url: str) -> list[object]:
-    database = Database(url)
-    try:
-        with database.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            return list(compare_metadata(context, Base.metadata))
     finally:
         database.dispose()
 
