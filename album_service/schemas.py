@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictInt
@@ -64,9 +64,11 @@ class AlbumOut(ApiModel):
     id: int
     title: str
     artist: str
+    artist_id: int | None = Field(description="The artist's id (GET /artists/{id})")
     genre: str
     description: str | None
     cover_image_url: str | None
+    release_date: date | None
     created_at: datetime
     updated_at: datetime
 

@@ -110,6 +110,7 @@ class SongFields(ApiModel):
     id: int
     title: str
     artist: str
+    artist_id: int | None = Field(description="The artist's id (GET /artists/{id})")
     genre: str
     file_url: str
     duration: int | None = Field(description="Seconds")

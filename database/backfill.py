@@ -1,4 +1,4 @@
-"""Recompute the folded keys and search terms of every album and song with
+"""Recompute the folded keys and search terms of every album, song and artist with
 database.text.fold: what migration 0003 runs online, and what
 `python -m database.backfill --url URL` runs after an offline (SQL script)
 migration, whose T-SQL can only approximate the folding.
@@ -19,9 +19,9 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, upd
 
 from database.engine import Database
 from database.models import Album, AlbumTerm, Song, SongTerm
-from database.search import search_terms
+from database.search import search_terms, sync_terms
 from database.settings import get_database_settings
-from database.tables import KEY_LENGTHS, folded_key
+from database.tables import CATALOGUE_FIELDS, artists, folded_key
 
 BATCH_SIZE = 1000
 
@@ -54,7 +54,7 @@ def backfill_batches(
     set_keys = (
         update(table)
         .where(table.c.id == bindparam("row_id"))
-        .values({f"{field}_key": bindparam(f"new_{field}_key") for field in KEY_LENGTHS})
+        .values({f"{field}_key": bindparam(f"new_{field}_key") for field in CATALOGUE_FIELDS})
     )
     last_id: int | None = None
     while True:
@@ -70,7 +70,7 @@ def backfill_batches(
                 {"row_id": row.id}
                 | {
                     f"new_{field}_key": folded_key(field, getattr(row, field))
-                    for field in KEY_LENGTHS
+                    for field in CATALOGUE_FIELDS
                 }
                 for row in rows
             ],
@@ -108,6 +108,44 @@ def backfill_text(
     return done
 
 
+def backfill_artists(
+    connection: Connection,
+    batch_size: int = BATCH_SIZE,
+    after_batch: Callable[[], None] | None = None,
+) -> int:
+    """Recompute the folded keys and search terms of every artist (after an
+    offline migration 0004, whose SQL cannot fold); how many artists were done."""
+    done, last_id = 0, 0
+    set_keys = (
+        update(artists)
+        .where(artists.c.id == bindparam("row_id"))
+        .values(name_key=bindparam("new_name_key"), sort_name_key=bindparam("new_sort_key"))
+    )
+    while rows := connection.execute(
+        select(artists.c.id, artists.c.name, artists.c.sort_name)
+        .where(artists.c.id > last_id)
+        .order_by(artists.c.id)
+        .limit(batch_size)
+    ).all():
+        connection.execute(
+            set_keys,
+            [
+                {
+                    "row_id": row.id,
+                    "new_name_key": folded_key("name", row.name),
+                    "new_sort_key": folded_key("sort_name", row.sort_name),
+                }
+                for row in rows
+            ],
+        )
+        for row in rows:
+            sync_terms(connection, artists, row.id, row.name, "")
+        done, last_id = done + len(rows), rows[-1].id
+        if after_batch is not None:
+            after_batch()
+    return done
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m database.backfill", description=__doc__.splitlines()[0]
@@ -119,6 +157,9 @@ def main() -> None:
     try:
         with database.connect(write=True) as connection:
             done = backfill_text(
+                connection, batch_size=args.batch_size, after_batch=connection.commit
+            )
+            done["artists"] = backfill_artists(
                 connection, batch_size=args.batch_size, after_batch=connection.commit
             )
             connection.commit()

@@ -26,13 +26,20 @@ class MemoryDatabase:
     songs: dict[int, Row] = field(default_factory=dict)
     album_songs: dict[tuple[int, int], Row] = field(default_factory=dict)
     user_likes: dict[tuple[int, int], Row] = field(default_factory=dict)
+    artists: dict[int, Row] = field(default_factory=dict)
+    album_likes: dict[tuple[int, int], Row] = field(default_factory=dict)  # (user, album)
+    artist_likes: dict[tuple[int, int], Row] = field(default_factory=dict)  # (user, artist)
+    playlists: dict[int, Row] = field(default_factory=dict)
+    playlist_songs: dict[tuple[int, int], Row] = field(default_factory=dict)  # (playlist, position)
+    plays: dict[tuple[int, Any, int], Row] = field(default_factory=dict)  # (user, played_at, song)
     refresh_tokens: dict[int, Row] = field(default_factory=dict)
     login_failures: dict[int, Row] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _sequences: dict[str, Iterator[int]] = field(default_factory=dict)
 
     TABLES = (
-        "users", "albums", "songs", "album_songs", "user_likes", "refresh_tokens", "login_failures"
+        "users", "albums", "songs", "album_songs", "user_likes", "refresh_tokens", "login_failures",
+        "artists", "album_likes", "artist_likes", "playlists", "playlist_songs", "plays",
     )  # fmt: skip
 
     def tables(self) -> dict[str, dict[Any, Row]]:
@@ -65,8 +72,13 @@ class MemoryDatabase:
         with self.lock:
             if self.users.pop(user_id, None) is None:
                 return False
-            self._drop(self.user_likes, lambda key, _: key[0] == user_id)
+            for likes in (self.user_likes, self.album_likes, self.artist_likes):
+                self._drop(likes, lambda key, _: key[0] == user_id)
             self._drop(self.refresh_tokens, lambda _, row: row["user_id"] == user_id)
+            self._drop(self.plays, lambda key, _: key[0] == user_id)
+            owned = {key for key, row in self.playlists.items() if row["owner_id"] == user_id}
+            self._drop(self.playlists, lambda key, _: key in owned)
+            self._drop(self.playlist_songs, lambda key, _: key[0] in owned)
             return True
 
     def delete_song(self, song_id: int) -> bool:
@@ -75,6 +87,10 @@ class MemoryDatabase:
                 return False
             self._drop(self.user_likes, lambda key, _: key[1] == song_id)
             self._drop(self.album_songs, lambda key, _: key[1] == song_id)
+            self._drop(self.plays, lambda key, _: key[2] == song_id)
+            # As the foreign key's cascade does: positions left behind are the
+            # service's to close up, in the same unit, before it deletes the song.
+            self._drop(self.playlist_songs, lambda _, row: row["song_id"] == song_id)
             return True
 
     def delete_album(self, album_id: int) -> bool:
@@ -82,6 +98,16 @@ class MemoryDatabase:
             if self.albums.pop(album_id, None) is None:
                 return False
             self._drop(self.album_songs, lambda key, _: key[0] == album_id)
+            self._drop(self.album_likes, lambda key, _: key[1] == album_id)
+            return True
+
+    def delete_artist(self, artist_id: int) -> bool:
+        """Delete an artist no album or song names (the caller checks: the SQL
+        foreign keys refuse otherwise); its likes go with it."""
+        with self.lock:
+            if self.artists.pop(artist_id, None) is None:
+                return False
+            self._drop(self.artist_likes, lambda key, _: key[1] == artist_id)
             return True
 
     @staticmethod

@@ -34,6 +34,34 @@ class UserLike(Base):
     __table__ = tables.user_likes
 
 
+class Artist(Base):
+    __table__ = tables.artists
+
+
+class AlbumLike(Base):
+    __table__ = tables.album_likes
+
+
+class ArtistLike(Base):
+    __table__ = tables.artist_likes
+
+
+class Playlist(Base):
+    __table__ = tables.playlists
+
+
+class PlaylistSong(Base):
+    __table__ = tables.playlist_songs
+
+
+class Play(Base):
+    __table__ = tables.plays
+
+
+class ArtistTerm(Base):
+    __table__ = tables.artist_terms
+
+
 class RefreshToken(Base):
     __table__ = tables.refresh_tokens
 
@@ -52,10 +80,17 @@ class AlbumTerm(Base):
 
 __all__ = [
     "Album",
+    "AlbumLike",
     "AlbumSong",
     "AlbumTerm",
+    "Artist",
+    "ArtistLike",
+    "ArtistTerm",
     "Base",
     "LoginFailure",
+    "Play",
+    "Playlist",
+    "PlaylistSong",
     "RefreshToken",
     "Song",
     "SongTerm",

@@ -46,7 +46,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from database.tables import TERM_LENGTH, album_terms, folded_key, song_terms
+from database.tables import TERM_LENGTH, album_terms, artist_terms, folded_key, song_terms
 from database.text import fit, fold_words, prefix_end
 
 Row = TypeVar("Row", bound=Mapping[str, Any])
@@ -62,6 +62,7 @@ WORD_MATCH = 2
 _TERMS: dict[str, tuple[Table, str]] = {
     "songs": (song_terms, "song_id"),
     "albums": (album_terms, "album_id"),
+    "artists": (artist_terms, "artist_id"),
 }
 
 
@@ -115,7 +116,7 @@ def search_terms(title: str, artist: str) -> list[str]:
 
 
 def terms_table(table: Table | str) -> tuple[Table, Column[Any]]:
-    """The terms table of `songs` or `albums` and its owner-id column."""
+    """The terms table of `songs`, `albums` or `artists` and its owner-id column."""
     terms, owner = _TERMS[table if isinstance(table, str) else table.name]
     return terms, terms.c[owner]
 

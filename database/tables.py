@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     ForeignKey,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Unicode,
+    false,
 )
 
 from database.text import fit, fold
@@ -45,7 +47,11 @@ NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 # The catalogue's text fields have folded keys (database.text.fold) that sorting,
 # exact filters and search compare. Keys are sized for folding to expand (NFKD
 # turns some characters into several) and cut to size by `folded_key`.
-KEY_LENGTHS = {"title": 200, "artist": 200, "genre": 100}
+# An artist's `name_key` is the same folding at the same length as a song's or an
+# album's `artist_key`, so the two compare equal for the same name.
+KEY_LENGTHS = {"title": 200, "artist": 200, "genre": 100, "name": 200, "sort_name": 200}
+# The keyed fields of an album or a song.
+CATALOGUE_FIELDS = ("title", "artist", "genre")
 # One word of a title or artist, as stored in the search terms tables.
 TERM_LENGTH = 100
 
@@ -70,13 +76,15 @@ def _id() -> Column[int]:
     return Column("id", BigId, primary_key=True, autoincrement=True)
 
 
+def _key(field: str, **options: Any) -> Column[str]:
+    """The folded key column `<field>_key` of text column `field` (see KEY_LENGTHS)."""
+    return Column(f"{field}_key", folded_text(KEY_LENGTHS[field]), nullable=False,
+                  default=_key_default(field), **options)  # fmt: skip
+
+
 def _catalogue_keys() -> list[Column[str]]:
     """The folded keys of an album or a song (see KEY_LENGTHS)."""
-    return [
-        Column(f"{field}_key", folded_text(KEY_LENGTHS[field]), nullable=False,
-               default=_key_default(field))
-        for field in ("title", "artist", "genre")
-    ]  # fmt: skip
+    return [_key(field) for field in CATALOGUE_FIELDS]
 
 
 def _timestamps() -> list[Column[Any]]:
@@ -98,6 +106,14 @@ def _reference(table: str, **options: Any) -> ForeignKey:
     return ForeignKey(f"{table}.id", ondelete="CASCADE", **options)
 
 
+def _artist_id() -> Column[int]:
+    """An album's or a song's artist. Not cascading: an artist that albums or songs
+    still name cannot be deleted (API.md, Artists: 409). Nullable because SQLite
+    adds a foreign key column only with a NULL default; every service write and
+    the migration's backfill set it."""
+    return Column("artist_id", BigId, ForeignKey("artists.id"), nullable=True)
+
+
 users = Table(
     "users",
     metadata,
@@ -117,6 +133,22 @@ users = Table(
     **NEVER_REUSE_IDS,
 )
 
+artists = Table(
+    "artists",
+    metadata,
+    _id(),
+    Column("name", Unicode(100), nullable=False),
+    # How the name sorts ("Beatles, The"); the name itself unless given.
+    Column("sort_name", Unicode(100), nullable=False),
+    # One artist per folded name: "Beyoncé" and "BEYONCÉ" are one row.
+    _key("name", unique=True),
+    _key("sort_name"),
+    *_timestamps(),
+    Index(None, "sort_name_key", "id"),
+    Index(None, "created_at", "id"),
+    **NEVER_REUSE_IDS,
+)
+
 albums = Table(
     "albums",
     metadata,
@@ -126,9 +158,12 @@ albums = Table(
     Column("genre", Unicode(50), nullable=False),
     Column("description", Unicode(500)),
     Column("cover_image_url", Unicode(255)),
+    Column("release_date", Date),
+    _artist_id(),
     *_catalogue_keys(),
     *_timestamps(),
     *_catalogue_indexes(),
+    Index(None, "artist_id", "id"),
     **NEVER_REUSE_IDS,
 )
 
@@ -144,9 +179,11 @@ songs = Table(
     Column("description", Unicode(500)),
     Column("cover_image_url", Unicode(255)),
     Column("release_date", Date),
+    _artist_id(),
     *_catalogue_keys(),
     *_timestamps(),
     *_catalogue_indexes(),
+    Index(None, "artist_id", "id"),
     **NEVER_REUSE_IDS,
 )
 
@@ -155,17 +192,70 @@ album_songs = Table(
     metadata,
     Column("album_id", BigId, _reference("albums"), primary_key=True),
     Column("song_id", BigId, _reference("songs"), primary_key=True, index=True),
+    Column("disc_number", Integer, nullable=False, default=1, server_default="1"),
     Column("track_number", Integer, nullable=False),
-    Index(None, "album_id", "track_number"),
+    Index(None, "album_id", "disc_number", "track_number"),
 )
 
-user_likes = Table(
-    "user_likes",
+
+def _likes(name: str, liked: str) -> Table:
+    """Who likes which row of `liked`: one row per (user, liked row), so a like is
+    idempotent and a count exact. Indexed for "the row's like count" and "the
+    user's likes, newest first"."""
+    liked_id = f"{liked.removesuffix('s')}_id"
+    return Table(
+        name,
+        metadata,
+        Column("user_id", BigId, _reference("users"), primary_key=True),
+        Column(liked_id, BigId, _reference(liked), primary_key=True, index=True),
+        Column("created_at", UTCDateTime(), default=utcnow, nullable=False),
+        Index(None, "user_id", "created_at"),
+    )
+
+
+user_likes = _likes("user_likes", "songs")  # songs' likes, named as in the original schema
+album_likes = _likes("album_likes", "albums")
+artist_likes = _likes("artist_likes", "artists")
+
+playlists = Table(
+    "playlists",
+    metadata,
+    _id(),
+    Column("owner_id", BigId, _reference("users"), nullable=False),
+    Column("name", Unicode(100), nullable=False),
+    _key("name"),
+    Column("description", Unicode(500)),
+    Column("public", Boolean, nullable=False, default=False, server_default=false()),
+    *_timestamps(),
+    Index(None, "owner_id", "id"),
+    Index(None, "public", "id"),
+    **NEVER_REUSE_IDS,
+)
+
+# A playlist's entries at positions 0..n-1; a song may appear more than once. The
+# primary key makes a duplicated position impossible on every database; the
+# playlist's row lock (song_service) keeps positions free of gaps.
+playlist_songs = Table(
+    "playlist_songs",
+    metadata,
+    Column("playlist_id", BigId, _reference("playlists"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("song_id", BigId, _reference("songs"), nullable=False, index=True),
+    Column("added_at", UTCDateTime(), default=utcnow, nullable=False),
+)
+
+# Listening history: append-only, one row per (user, played_at, song), which makes
+# a repeated scrobble count once. The key's order serves "my plays, newest first"
+# and "my top songs since T" as one range of the user's rows; the second index
+# serves a song's play count and the viewer's count and last play.
+plays = Table(
+    "plays",
     metadata,
     Column("user_id", BigId, _reference("users"), primary_key=True),
-    Column("song_id", BigId, _reference("songs"), primary_key=True, index=True),
-    Column("created_at", UTCDateTime(), default=utcnow, nullable=False),
-    Index(None, "user_id", "created_at"),
+    Column("played_at", UTCDateTime(), primary_key=True),
+    Column("song_id", BigId, _reference("songs"), primary_key=True),
+    Index(None, "song_id", "user_id", "played_at"),
+    sqlite_with_rowid=False,
 )
 
 # One row per issued refresh token; only its SHA-256 is stored. Tokens of one
@@ -220,3 +310,4 @@ def _terms(name: str, owner: str) -> Table:
 
 song_terms = _terms("song_terms", "songs")
 album_terms = _terms("album_terms", "albums")
+artist_terms = _terms("artist_terms", "artists")

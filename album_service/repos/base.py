@@ -30,9 +30,11 @@ class AlbumRecord:
     id: int
     title: str
     artist: str
+    artist_id: int | None
     genre: str
     description: str | None
     cover_image_url: str | None
+    release_date: date | None
     created_at: datetime
     updated_at: datetime
 
@@ -44,6 +46,7 @@ class TrackRecord:
     id: int
     title: str
     artist: str
+    artist_id: int | None
     genre: str
     file_url: str
     duration: int | None

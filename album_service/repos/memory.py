@@ -15,6 +15,7 @@ from album_service.repos.base import (
     SongNotFoundError,
     TrackRecord,
 )
+from database.artists import memory_artist_id_for
 from database.catalogue import memory_matches, memory_sort_key
 from database.keyset import After, memory_page
 from database.memory import MemoryDatabase
@@ -22,7 +23,7 @@ from database.search import SearchRank, memory_search
 from database.types import utcnow
 from database.unit_of_work import MemoryUnitOfWork
 
-OPTIONAL_COLUMNS = {"description": None, "cover_image_url": None}
+OPTIONAL_COLUMNS = {"description": None, "cover_image_url": None, "release_date": None}
 
 
 class InMemoryAlbumRepository:
@@ -30,7 +31,9 @@ class InMemoryAlbumRepository:
         self._db = db
 
     def add(self, fields: dict[str, Any]) -> AlbumRecord:
-        return AlbumRecord(**self._db.insert("albums", fields, OPTIONAL_COLUMNS))
+        return AlbumRecord(
+            **self._db.insert("albums", _with_artist_id(self._db, fields), OPTIONAL_COLUMNS)
+        )
 
     def get(self, album_id: int) -> AlbumRecord | None:
         row = self._db.albums.get(album_id)
@@ -58,7 +61,7 @@ class InMemoryAlbumRepository:
             row = self._db.albums.get(album_id)
             if row is None:
                 return None
-            row.update(changes, updated_at=utcnow())
+            row.update(_with_artist_id(self._db, changes), updated_at=utcnow())
             return AlbumRecord(**row)
 
     def delete(self, album_id: int) -> bool:
@@ -123,3 +126,10 @@ class InMemoryAlbumUnitOfWork(MemoryUnitOfWork):
 
     def bind(self, db: MemoryDatabase) -> None:
         self.albums = InMemoryAlbumRepository(db)
+
+
+def _with_artist_id(db: MemoryDatabase, values: dict[str, Any]) -> dict[str, Any]:
+    """As the SQL repository's: `values` with the `artist_id` of its `artist`."""
+    if values.get("artist") is None:
+        return values
+    return values | {"artist_id": memory_artist_id_for(db, values["artist"])}

@@ -19,6 +19,7 @@ from album_service.repos.base import (
     SongNotFoundError,
     TrackRecord,
 )
+from database.artists import artist_id_for
 from database.catalogue import catalogue_keys, sort_column, sql_filters
 from database.keyset import After, sql_after, sql_order
 from database.search import SEARCHED_FIELDS, SearchRank, sql_search_page, sync_terms
@@ -40,7 +41,10 @@ class SqlAlbumRepository:
         self._connection = connection
 
     def add(self, values: dict[str, Any]) -> AlbumRecord:
-        album = _select(self._connection, insert_stamped(self._connection, albums, values))
+        album = _select(
+            self._connection,
+            insert_stamped(self._connection, albums, _with_artist_id(self._connection, values)),
+        )
         if album is None:  # cannot happen: read inside the inserting transaction
             raise AlbumNotFoundError
         sync_terms(self._connection, albums, album.id, album.title, album.artist)
@@ -78,7 +82,11 @@ class SqlAlbumRepository:
         self._connection.execute(
             update(albums)
             .where(albums.c.id == album_id)
-            .values(**changes, **catalogue_keys(changes), updated_at=utcnow())
+            .values(
+                **_with_artist_id(self._connection, changes),
+                **catalogue_keys(changes),
+                updated_at=utcnow(),
+            )
         )
         album = _select(self._connection, album_id)
         if album is not None and SEARCHED_FIELDS & changes.keys():
@@ -167,3 +175,11 @@ def _select(connection: Connection, album_id: int) -> AlbumRecord | None:
 def _filtered(statement: Select[Any], query: AlbumQuery) -> Select[Any]:
     conditions = sql_filters(albums, q=query.q, genre=query.genre, artist=query.artist)
     return statement.where(*conditions) if conditions else statement
+
+
+def _with_artist_id(connection: Connection, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with the `artist_id` of its `artist`, when it names one: a new name
+    becomes a new artist in the same transaction (database.artists)."""
+    if values.get("artist") is None:
+        return values
+    return values | {"artist_id": artist_id_for(connection, values["artist"])}

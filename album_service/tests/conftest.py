@@ -27,6 +27,7 @@ def song_columns(title: str, **overrides: Any) -> dict[str, Any]:
     return {
         "title": title,
         "artist": "Someone",
+        "artist_id": None,
         "genre": "rock",
         "file_url": f"https://cdn.example.com/{title}.mp3",
         "duration": 180,

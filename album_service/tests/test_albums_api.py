@@ -17,6 +17,8 @@ ALBUM_FIELDS = {
     "id",
     "title",
     "artist",
+    "artist_id",
+    "release_date",
     "genre",
     "description",
     "cover_image_url",

@@ -17,6 +17,7 @@ TRACK_FIELDS = {
     "id",
     "title",
     "artist",
+    "artist_id",
     "genre",
     "file_url",
     "duration",

@@ -17,7 +17,7 @@ from database import Base, Database
 from database.backfill import BATCH_SIZE
 from database.migrate import downgrade, upgrade
 from database.search import search_terms
-from database.tables import KEY_LENGTHS, folded_key
+from database.tables import CATALOGUE_FIELDS, folded_key
 from database.tests.schema import schema_diff
 from database.tests.text_cases import CATALOGUE
 from database.types import UTCDateTime, utcnow
@@ -27,8 +27,8 @@ BEFORE = "0002"
 # More songs than one backfill batch, so the batching is exercised.
 SONGS = BATCH_SIZE + 37
 CODE_POINT_COLLATED = (
-    {("songs", f"{field}_key") for field in KEY_LENGTHS}
-    | {("albums", f"{field}_key") for field in KEY_LENGTHS}
+    {("songs", f"{field}_key") for field in CATALOGUE_FIELDS}
+    | {("albums", f"{field}_key") for field in CATALOGUE_FIELDS}
     | {
         ("song_terms", "term"),
         ("album_terms", "term"),
@@ -91,7 +91,7 @@ def assert_backfilled(url: str) -> None:
                 rows = connection.execute(sa.select(table).order_by(table.c.id)).all()
                 assert len(rows) == len(old_rows()[name])
                 for row in rows:
-                    for field in KEY_LENGTHS:
+                    for field in CATALOGUE_FIELDS:
                         assert getattr(row, f"{field}_key") == folded_key(
                             field, getattr(row, field)
                         )

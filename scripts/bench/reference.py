@@ -52,7 +52,7 @@ POOL_SIZE = 16
 # The drivers by SQLAlchemy backend name, as the bench labels its rows.
 DRIVERS = {"postgresql": "asyncpg", "sqlite": "sqlite3"}
 # SongOut's keys in its order (common.schemas.SongFields, then song_service's two).
-KEYS = ("id", "title", "artist", "genre", "file_url", "duration", "description",
+KEYS = ("id", "title", "artist", "artist_id", "genre", "file_url", "duration", "description",
         "cover_image_url", "release_date", "created_at", "updated_at",
         "like_count", "liked_by_me")  # fmt: skip
 PAGE_KEYS = KEYS[:-1]  # a page is anonymous: `liked_by_me` is null, not selected
@@ -63,7 +63,7 @@ JSON_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
 # The statements, written for PostgreSQL ($1, $2): the same reads as
 # song_service.repos.sql.VIEW_BY_ID and its first page in id order (_browsing_page).
 BY_ID_SQL = """
-SELECT s.id, s.title, s.artist, s.genre, s.file_url, s.duration, s.description,
+SELECT s.id, s.title, s.artist, s.artist_id, s.genre, s.file_url, s.duration, s.description,
        s.cover_image_url, s.release_date, s.created_at, s.updated_at,
        (SELECT count(*) FROM user_likes AS l WHERE l.song_id = s.id) AS like_count,
        EXISTS (SELECT 1 FROM user_likes AS l WHERE l.song_id = s.id AND l.user_id = $2)
@@ -71,7 +71,7 @@ SELECT s.id, s.title, s.artist, s.genre, s.file_url, s.duration, s.description,
 FROM songs AS s WHERE s.id = $1
 """
 PAGE_SQL = """
-SELECT s.id, s.title, s.artist, s.genre, s.file_url, s.duration, s.description,
+SELECT s.id, s.title, s.artist, s.artist_id, s.genre, s.file_url, s.duration, s.description,
        s.cover_image_url, s.release_date, s.created_at, s.updated_at,
        (SELECT count(*) FROM user_likes AS l WHERE l.song_id = s.id) AS like_count
 FROM songs AS s ORDER BY s.id LIMIT $1

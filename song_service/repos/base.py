@@ -28,6 +28,7 @@ class SongRecord(NamedTuple):
     id: int
     title: str
     artist: str
+    artist_id: int | None
     genre: str
     file_url: str
     duration: int | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from database.artists import memory_artist_id_for
 from database.catalogue import memory_matches, memory_sort_key
 from database.keyset import After, memory_page
 from database.memory import MemoryDatabase
@@ -30,7 +31,9 @@ class InMemorySongRepository:
         self._db = db
 
     def add(self, fields: dict[str, Any]) -> SongRecord:
-        return SongRecord(**self._db.insert("songs", fields, OPTIONAL_COLUMNS))
+        return SongRecord(
+            **self._db.insert("songs", _with_artist_id(self._db, fields), OPTIONAL_COLUMNS)
+        )
 
     def get(self, song_id: int) -> SongRecord | None:
         row = self._db.songs.get(song_id)
@@ -68,7 +71,7 @@ class InMemorySongRepository:
             row = self._db.songs.get(song_id)
             if row is None:
                 return None
-            row.update(changes, updated_at=utcnow())
+            row.update(_with_artist_id(self._db, changes), updated_at=utcnow())
             return SongRecord(**row)
 
     def delete(self, song_id: int) -> bool:
@@ -134,3 +137,10 @@ class InMemorySongUnitOfWork(MemoryUnitOfWork):
     def bind(self, db: MemoryDatabase) -> None:
         self.songs = InMemorySongRepository(db)
         self.likes = InMemoryLikeRepository(db)
+
+
+def _with_artist_id(db: MemoryDatabase, values: dict[str, Any]) -> dict[str, Any]:
+    """As the SQL repository's: `values` with the `artist_id` of its `artist`."""
+    if values.get("artist") is None:
+        return values
+    return values | {"artist_id": memory_artist_id_for(db, values["artist"])}

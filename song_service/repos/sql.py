@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from database.artists import artist_id_for
 from database.catalogue import catalogue_keys, sort_column, sql_filters
 from database.keyset import After, Sort, sql_after, sql_order
 from database.search import SEARCHED_FIELDS, SearchRank, sql_search_page, sync_terms
@@ -75,7 +76,10 @@ class SqlSongRepository:
         self._connection = connection
 
     def add(self, values: dict[str, Any]) -> SongRecord:
-        song = _select(self._connection, insert_stamped(self._connection, songs, values))
+        song = _select(
+            self._connection,
+            insert_stamped(self._connection, songs, _with_artist_id(self._connection, values)),
+        )
         if song is None:  # cannot happen: read inside the inserting transaction
             raise SongNotFoundError
         sync_terms(self._connection, songs, song.id, song.title, song.artist)
@@ -109,7 +113,11 @@ class SqlSongRepository:
         self._connection.execute(
             update(songs)
             .where(songs.c.id == song_id)
-            .values(**changes, **catalogue_keys(changes), updated_at=utcnow())
+            .values(
+                **_with_artist_id(self._connection, changes),
+                **catalogue_keys(changes),
+                updated_at=utcnow(),
+            )
         )
         song = _select(self._connection, song_id)
         if song is not None and SEARCHED_FIELDS & changes.keys():
@@ -264,3 +272,11 @@ class SqlSongUnitOfWork(SqlUnitOfWork):
     def bind(self, connection: Connection) -> None:
         self.songs = SqlSongRepository(connection)
         self.likes = SqlLikeRepository(connection)
+
+
+def _with_artist_id(connection: Connection, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with the `artist_id` of its `artist`, when it names one: a new name
+    becomes a new artist in the same transaction (database.artists)."""
+    if values.get("artist") is None:
+        return values
+    return values | {"artist_id": artist_id_for(connection, values["artist"])}

@@ -15,7 +15,7 @@ from song_service.tests.conftest import song
 
 AuthHeader = Callable[..., dict[str, str]]
 SONG_FIELDS = {
-    "id", "title", "artist", "genre", "file_url", "duration", "description",
+    "id", "title", "artist", "artist_id", "genre", "file_url", "duration", "description",
     "cover_image_url", "release_date", "created_at", "updated_at", "like_count", "liked_by_me",
 }  # fmt: skip
 

@@ -38,11 +38,34 @@ def test_types_are_sql_servers(script: str) -> None:
 def test_foreign_keys_cascade_and_statements_are_batched(script: str) -> None:
     cascades = re.findall(r"FOREIGN KEY\((\w+)\) REFERENCES (\w+) \(id\) ON DELETE CASCADE", script)
     assert sorted(cascades) == sorted(
-        [("album_id", "albums"), ("song_id", "songs"), ("user_id", "users"),
-         ("song_id", "songs"), ("user_id", "users"),
-         ("song_id", "songs"), ("album_id", "albums")]  # song_terms, album_terms
-    )  # fmt: skip
+        (key.parent.name, key.column.table.name)
+        for table in Base.metadata.sorted_tables
+        for key in table.foreign_keys
+        if key.ondelete == "CASCADE"
+    )
+    # An artist's albums and songs refuse its deletion rather than go with it.
+    for table in ("songs", "albums"):
+        assert (
+            f"ALTER TABLE {table} ADD CONSTRAINT fk_{table}_artist_id_artists "
+            "FOREIGN KEY(artist_id) REFERENCES artists (id);"
+        ) in script
     assert script.count("\nGO\n") >= len(Base.metadata.sorted_tables)
+
+
+def test_artists_are_backfilled_from_the_artist_keys(script: str) -> None:
+    # 0004: one artist per folded artist name, every song and album linked.
+    assert re.search(
+        r"INSERT INTO artists \(name, sort_name, name_key, sort_name_key, created_at, updated_at\) "
+        r"SELECT MIN\(artist\), MIN\(artist\), artist_key, artist_key, "
+        r"SYSUTCDATETIME\(\), SYSUTCDATETIME\(\)",
+        script,
+    )
+    for table in ("songs", "albums"):
+        assert re.search(
+            rf"UPDATE {table} SET artist_id=\(SELECT artists.id\s+FROM artists\s+"  # noqa: S608
+            rf"WHERE artists.name_key = {table}.artist_key\)",
+            script,
+        )
 
 
 def test_text_keys_terms_and_identities_are_binary_and_backfilled(script: str) -> None:
