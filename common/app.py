@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -34,14 +34,18 @@ def create_service_app(
     settings: Settings,
     routers: Sequence[APIRouter],
     service: Callable[[FastAPI], object] | None = None,
+    services: Mapping[str, Callable[[FastAPI], object]] | None = None,
     database: Database | None = None,
     on_startup: Sequence[StartupHook] = (),
 ) -> FastAPI:
     """Build a service app. `service(app)` makes the app's service at start-up,
     after the `on_startup` hooks, as `app.state.service` (handlers read it from
     there; tests replace it, or make it again with `app.state.build_service`
-    after changing what it is made of). `database` lets tests inject one; otherwise the
-    lifespan opens the configured database and disposes of it on shutdown."""
+    after changing what it is made of). `services` makes the service of each of the
+    app's other domains the same way, as `app.state.<name>` (song_service's
+    playlists, say), with `app.state.build_services` to make them again. `database`
+    lets tests inject one; otherwise the lifespan opens the configured database and
+    disposes of it on shutdown."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,6 +67,9 @@ def create_service_app(
         if service is not None:
             app.state.build_service = service
             app.state.service = service(app)
+        app.state.build_services = dict(services or {})
+        for domain, build in app.state.build_services.items():
+            setattr(app.state, domain, build(app))
         try:
             yield
         finally:

@@ -115,6 +115,17 @@ def search_terms(title: str, artist: str) -> list[str]:
     return sorted(terms)
 
 
+def title_key_column(table: Table) -> Column[Any]:
+    """The folded key a row's "title" ranks by: a song's or an album's title, an
+    artist's name (an artist has no artist words beside its name)."""
+    return table.c.title_key if "title_key" in table.c else table.c.name_key
+
+
+def _title(row: Mapping[str, Any]) -> str:
+    """The title `search_rank` ranks a row by (see title_key_column)."""
+    return row["title"] if "title" in row else row["name"]
+
+
 def terms_table(table: Table | str) -> tuple[Table, Column[Any]]:
     """The terms table of `songs`, `albums` or `artists` and its owner-id column."""
     terms, owner = _TERMS[table if isinstance(table, str) else table.name]
@@ -183,7 +194,7 @@ def sql_matches(table: Table, q: str) -> ColumnElement[bool] | None:
     parsed = parse_query(q)
     if not parsed.folded:  # every title starts with ""
         return None
-    title_prefix = _starts_with(table.c.title_key, parsed.folded)
+    title_prefix = _starts_with(title_key_column(table), parsed.folded)
     if not parsed.words:
         return title_prefix
     terms, owner = terms_table(table)
@@ -203,7 +214,7 @@ def sql_search(
     after: SearchRank | None = None,
     where: Sequence[ColumnElement[bool]] = (),
 ) -> Select[Any]:
-    """The page of `table` (songs or albums) matching `q` in rank order, as rows of
+    """The page of `table` (songs, albums or artists) matching `q` in rank order, as rows of
     (id, bucket, rank_key): a SearchRank each.
 
     `where`: further conditions on `table` (exact filters, an album's songs).
@@ -214,7 +225,7 @@ def sql_search(
     """
     parsed = parse_query(q)
     wanted = offset + limit
-    title_key, row_id = table.c.title_key, table.c.id
+    title_key, row_id = title_key_column(table), table.c.id
     buckets: list[Select[Any]] = []
 
     def bucket(number: int, key: Any, ids: Any, keys: _KeyRange, statement: Select[Any]) -> None:
@@ -350,10 +361,11 @@ def sync_terms(
 
 
 def search_rank(row: Mapping[str, Any], q: str | ParsedQuery) -> SearchRank | None:
-    """The rank `sql_search` gives `row` (a mapping with id, title, artist) for q;
-    None when it does not match."""
+    """The rank `sql_search` gives `row` (a mapping with id, title, artist, or an
+    artist's id and name) for q; None when it does not match."""
     parsed = parse_query(q) if isinstance(q, str) else q
-    title_key = folded_key("title", row["title"])
+    title = _title(row)
+    title_key = folded_key("title", title)
     if title_key == parsed.folded:
         return SearchRank(EXACT_TITLE, title_key, row["id"])
     if title_key.startswith(parsed.folded):
@@ -361,7 +373,7 @@ def search_rank(row: Mapping[str, Any], q: str | ParsedQuery) -> SearchRank | No
     driver = parsed.driver
     if driver is None:
         return None
-    terms = search_terms(row["title"], row["artist"])
+    terms = search_terms(title, row.get("artist", ""))
     if not all(any(term.startswith(word) for term in terms) for word in parsed.words):
         return None
     return SearchRank(WORD_MATCH, min(t for t in terms if t.startswith(driver)), row["id"])
