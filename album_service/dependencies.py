@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 
 from album_service.repos.sql import SqlAlbumUnitOfWork
 from album_service.services.albums import AlbumService
+from album_service.services.artists import ArtistService
 
 
 def build_album_service(app: FastAPI) -> AlbumService:
@@ -20,3 +21,14 @@ def album_service(request: Request) -> AlbumService:
     """The app's AlbumService (tests put one on in-memory units in its place); a
     call rather than a FastAPI dependency, as song_service.dependencies explains."""
     return request.app.state.service
+
+
+def build_artist_service(app: FastAPI) -> ArtistService:
+    """The artists domain's service, on the same unit of work as the albums'
+    (artists are album_service's rows)."""
+    return ArtistService(functools.partial(SqlAlbumUnitOfWork, app.state.database))
+
+
+def artist_service(request: Request) -> ArtistService:
+    """The app's ArtistService (tests put one on in-memory units in its place)."""
+    return request.app.state.artists

@@ -1,11 +1,12 @@
-"""album_service (port 8001): albums and their track lists."""
+"""album_service (port 8001): albums and their track lists, artists, and likes of
+albums and artists."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from album_service.dependencies import build_album_service
-from album_service.routers import albums, tracks
+from album_service.dependencies import build_album_service, build_artist_service
+from album_service.routers import albums, artists, tracks
 from common.app import create_service_app
 from common.settings import Settings, get_settings
 from database import Database
@@ -15,9 +16,19 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     return create_service_app(
         name="album_service",
         title="MusicPlayer albums",
-        description="Albums and the songs on them.",
+        description="Albums, the songs on them, artists, and likes of albums and artists.",
         settings=settings or get_settings(),
-        routers=[albums.public, albums.protected, albums.admin, tracks.protected, tracks.admin],
+        # /artists/liked (protected) before /artists/{artist_id} (public).
+        routers=[
+            albums.public,
+            albums.protected,
+            albums.admin,
+            tracks.protected,
+            tracks.admin,
+            artists.protected,
+            artists.public,
+        ],
         service=build_album_service,
+        services={"artists": build_artist_service},
         database=database,
     )

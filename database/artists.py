@@ -19,8 +19,12 @@ from database.memory import MemoryDatabase
 from database.search import sync_terms
 from database.tables import artists, folded_key
 from database.types import utcnow
+from database.unit_of_work import locked
 
-FIND = select(artists.c.id).where(artists.c.name_key == bindparam("name_key"))
+# Locked until the writing unit ends: an admin deleting the artist at the same
+# moment then waits for the song or album that names it, and sees it (409),
+# instead of the write failing on the foreign key.
+FIND = locked(select(artists.c.id).where(artists.c.name_key == bindparam("name_key")), artists)
 
 
 def artist_fields(name: str, sort_name: str | None = None) -> dict[str, Any]:
@@ -36,7 +40,8 @@ def artist_fields(name: str, sort_name: str | None = None) -> dict[str, Any]:
 
 def artist_id_for(connection: Connection, name: str) -> int:
     """The id of the artist called `name` under folding, inserted (with its search
-    terms) when there is none, inside the caller's transaction.
+    terms) when there is none, inside the caller's transaction, which then holds
+    the artist's row lock.
 
     Two transactions inserting the same new name race on the unique `name_key`:
     the loser's insert runs in a savepoint, so its failure undoes only the insert,

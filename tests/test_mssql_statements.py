@@ -27,6 +27,7 @@ from database.keyset import After, Sort, sql_after, sql_order
 from database.search import SearchRank, sql_search, sql_search_page, sync_terms
 from database.types import utcnow
 from song_service.repos.base import SongQuery
+from song_service.repos.playlists_base import PlaylistQuery
 from song_service.repos.sql import SqlSongUnitOfWork
 from tests.contract.conftest import MssqlStatementCheck, mssql_dialect
 from user_service.repos.base import DuplicateUserError, NewUser
@@ -229,3 +230,179 @@ def test_text_search_and_key_statements_compile_for_sql_server(
                     .limit(10)
                 )
     assert checked.failures == []
+
+
+def test_playlist_statements_compile_for_sql_server(
+    database: Database, checked: MssqlStatementCheck
+) -> None:
+    """Every statement of song_service's playlists, as the service runs them: the
+    figures' correlated subqueries (TOP 1 ... ORDER BY for the cover), the locks,
+    the two-step renumbering, the song delete that closes gaps, every list shape."""
+    with SqlUserUnitOfWork(database, write=True) as uow:
+        owner = uow.users.add(
+            NewUser(
+                username="lister",
+                email="lister@example.com",
+                password_hash="$bcrypt-sha256$hash",
+                first_name="L",
+                last_name=None,
+            )
+        )
+        uow.commit()
+    with SqlSongUnitOfWork(database, write=True) as uow:
+        song = {"artist": "a", "genre": "g", "file_url": "/p.mp3"}
+        song_ids = [uow.songs.add({**song, "title": f"p{i}"}).id for i in range(3)]
+        playlists = uow.playlists
+        playlist_id = playlists.add(owner.id, {"name": "Mix 100%", "public": False})
+        playlists.lock(playlist_id)
+        playlists.access(playlist_id)
+        playlists.missing_songs([*song_ids, 404])
+        playlists.insert(playlist_id, song_ids, 0)
+        playlists.insert(playlist_id, song_ids[:1], playlists.length(playlist_id))
+        playlists.move(playlist_id, 0, 2)
+        playlists.move(playlist_id, 3, 1)
+        playlists.remove(playlist_id, 1)
+        playlists.replace(playlist_id, [song_ids[0], song_ids[1], song_ids[0]])
+        playlists.touch(playlist_id)
+        playlists.update(playlist_id, {"name": "Mix [1]", "description": "d", "public": True})
+        playlists.get(playlist_id)
+        playlists.entries(playlist_id, after=None, offset=0, limit=10, viewer_id=owner.id)
+        playlists.entries(playlist_id, after=1, offset=1, limit=10, viewer_id=owner.id)
+        for query in (
+            PlaylistQuery(viewer_id=owner.id),
+            PlaylistQuery(viewer_id=owner.id, own_only=True, q="mix [1", after_id=1, offset=2),
+            PlaylistQuery(viewer_id=owner.id, q="100% _x/"),
+        ):
+            playlists.list(query)
+        playlists.remove_song(song_ids[0])
+        uow.songs.delete(song_ids[0])
+        playlists.delete(playlist_id)
+        uow.commit()
+    assert checked.failures == []
+    # The cover: the first entry's, as TOP n ... ORDER BY inside a correlated subquery.
+    assert any("(SELECT TOP " in sql and "cover_image_url" in sql for sql in checked.statements)
+
+
+def test_listening_and_search_statements_compile_for_sql_server(
+    database: Database, checked: MssqlStatementCheck
+) -> None:
+    """Every statement of song_service's plays and search, as the services run them:
+    the play insert in a savepoint and its duplicate, the views' play state, the
+    history's keyset pages, top songs with and without a period, the three ranked
+    searches and the genre page (TOP 1 ... ORDER BY for a genre's display name)."""
+    with SqlUserUnitOfWork(database, write=True) as uow:
+        listener = uow.users.add(
+            NewUser(
+                username="listener",
+                email="listener@example.com",
+                password_hash="$bcrypt-sha256$hash",
+                first_name="L",
+                last_name=None,
+            )
+        )
+        uow.commit()
+    now = utcnow()
+    with SqlSongUnitOfWork(database, write=True) as uow:
+        song = {"artist": "Beyoncé", "genre": "Pop", "file_url": "/p.mp3"}
+        song_ids = [uow.songs.add({**song, "title": f"Halo {i}"}).id for i in range(2)]
+        plays = uow.plays
+        plays.record(listener.id, song_ids[0], now)
+        plays.record(listener.id, song_ids[0], now)  # the duplicate
+        plays.record(listener.id, song_ids[1], now - timedelta(days=8))
+        plays.history(listener.id, after=None, offset=0, limit=10)
+        plays.history(listener.id, after=After(now, song_ids[1]), offset=1, limit=10)
+        plays.top(listener.id, since=now - timedelta(days=7), offset=0, limit=10)
+        plays.top(listener.id, since=None, offset=1, limit=10)
+        plays.states(song_ids, listener.id)
+        uow.songs.get_view(song_ids[0], listener.id)
+        search = uow.search
+        for q in ("beyonce", "", "halo 1", "zzz"):
+            search.artists(q, offset=0, limit=10)
+            search.albums(q, offset=1, limit=10)
+            search.songs(q, offset=0, limit=10, viewer_id=listener.id)
+        search.genres(offset=0, limit=10)
+        search.genres(offset=5, limit=10)
+        uow.commit()
+    assert checked.failures == []
+    assert any("(SELECT TOP " in sql and "genre_key" in sql for sql in checked.statements)
+    assert any("my_play_count" in sql for sql in checked.statements)
+
+
+def test_album_library_statements_compile_for_sql_server(
+    database: Database, checked: MssqlStatementCheck
+) -> None:
+    """Every statement of album_service's artists, album and artist likes, album
+    views and disc-numbered tracks, as the services run them: the views' correlated
+    subqueries (TOP 1 ... ORDER BY for an artist's cover), the row locks, the
+    ranked and sorted artist pages, the liked pages' keysets and the refused delete."""
+    from album_service.repos.artists_base import ArtistInUseError, ArtistQuery
+
+    with SqlUserUnitOfWork(database, write=True) as uow:
+        fan = uow.users.add(
+            NewUser(
+                username="albumfan",
+                email="albumfan@example.com",
+                password_hash="$bcrypt-sha256$hash",
+                first_name="F",
+                last_name=None,
+            )
+        )
+        uow.commit()
+    with SqlSongUnitOfWork(database, write=True) as uow:
+        song_id = uow.songs.add(
+            {"title": "lib", "artist": "Library Artist", "genre": "g", "file_url": "/l.mp3"}
+        ).id
+        uow.commit()
+    with SqlAlbumUnitOfWork(database, write=True) as uow:
+        released = utcnow().date()
+        record = uow.albums.add(
+            {"title": "lib", "artist": "Library Artist", "genre": "g", "release_date": released}
+        )
+        uow.albums.link(record.id, song_id, None, 2)
+        uow.albums.link(record.id, song_id, None, 1)
+        uow.albums.link(record.id, song_id, 3, None)
+        uow.albums.tracks(record.id, after=After((1, 3), song_id), offset=0, limit=10)
+        uow.albums.get_view(record.id, fan.id)
+        uow.albums.get_view(record.id, None)
+        for viewer in (None, fan.id):
+            uow.albums.list_views(AlbumQuery(q="lib", sort=None), viewer)
+            uow.albums.list_views(AlbumQuery(sort=Sort("title"), offset=1, limit=5), viewer)
+        likes = uow.album_likes
+        likes.like(fan.id, record.id)
+        likes.like(fan.id, record.id)
+        likes.liked(fan.id, after=None, offset=0, limit=10)
+        likes.liked(fan.id, after=After(utcnow(), record.id), offset=1, limit=10)
+        likes.unlike(fan.id, record.id)
+
+        artists = uow.artists
+        artist = artists.add("Brand New", "New, Brand")
+        artists.get(artist.id)
+        artists.get_view(artist.id, fan.id)
+        artists.update(artist.id, {"name": "Brand Newer"})
+        artists.update(artist.id, {"sort_name": None})
+        named = record.artist_id
+        assert named is not None
+        for viewer in (None, fan.id):
+            artists.list_views(ArtistQuery(q="brand", sort=None), viewer)
+            artists.list_views(ArtistQuery(q="brand", sort=Sort("name")), viewer)
+            for sort in (Sort("id"), Sort("name", descending=True), Sort("created_at")):
+                after = After(utcnow() if sort.field == "created_at" else 1, artist.id)
+                artists.list_views(ArtistQuery(sort=sort, after=after, offset=1, limit=5), viewer)
+            artists.albums(named, viewer, after=None, offset=0, limit=10)
+            artists.albums(named, viewer, after=After(released, record.id), offset=1, limit=10)
+            artists.albums(named, viewer, after=After(None, record.id), offset=0, limit=10)
+        artists.songs(named, after=None, offset=0, limit=10)
+        artists.songs(named, after=After("lib", song_id), offset=1, limit=10)
+        artist_likes = uow.artist_likes
+        artist_likes.like(fan.id, artist.id)
+        artist_likes.liked(fan.id, after=None, offset=0, limit=10)
+        artist_likes.liked(fan.id, after=After(utcnow(), artist.id), offset=1, limit=10)
+        artist_likes.unlike(fan.id, artist.id)
+        with pytest.raises(ArtistInUseError):
+            artists.delete(named)
+        artists.delete(artist.id)
+        uow.commit()
+    assert checked.failures == []
+    # The cover: the newest album's, as TOP 1 ... ORDER BY inside a correlated subquery.
+    covers = [sql for sql in checked.statements if "(SELECT TOP " in sql and "AS cover" in sql]
+    assert covers, sorted(checked.statements)

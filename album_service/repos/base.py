@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from common.errors import NotFoundError
+from common.errors import NotFoundError, UnauthorizedError
 from database.keyset import After, Sort
 from database.search import SearchRank
 from database.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from album_service.repos.artists_base import ArtistLikeRepository, ArtistRepository
 
 # The Python type of each sortable column, to read cursor values back.
 SORTABLE: dict[str, type] = {
@@ -21,8 +24,10 @@ SORTABLE: dict[str, type] = {
 }
 
 DEFAULT_SORT = Sort("id")
-# An album's songs are in track order; the song id breaks ties between equal numbers.
-TRACK_ORDER = Sort("track_number")
+# An album's songs are in (disc number, track number) order; the song id breaks
+# ties. A keyset cursor's value is the pair [disc, track].
+TRACK_ORDER = Sort("position")
+NEWEST_LIKE_FIRST = Sort("liked_at", descending=True)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class TrackRecord:
     release_date: date | None
     created_at: datetime
     updated_at: datetime
+    disc_number: int
     track_number: int
 
 
@@ -62,7 +68,27 @@ class TrackRecord:
 class LinkRecord:
     album_id: int
     song_id: int
+    disc_number: int
     track_number: int
+
+
+@dataclass(frozen=True)
+class AlbumView:
+    """An album as the API shows it: with its song count, total duration (seconds;
+    songs without one count 0), like count and, for a known viewer, whether they
+    like it (None without one)."""
+
+    album: AlbumRecord
+    song_count: int
+    duration: int
+    like_count: int
+    liked_by_me: bool | None
+
+
+@dataclass(frozen=True)
+class LikedAlbum:
+    view: AlbumView
+    liked_at: datetime
 
 
 @dataclass(frozen=True)
@@ -93,13 +119,37 @@ class SongNotFoundError(NotFoundError):
     detail = "Song not found"
 
 
+class AccountGoneError(UnauthorizedError):
+    """The token is still valid but its account was deleted."""
+
+    detail = "Account no longer exists"
+
+
+def track_position(after: After) -> tuple[int, int]:
+    """The (disc, track) of a tracks keyset position: `after.value` is the pair, or
+    a bare track number on disc 1."""
+    value = after.value
+    if isinstance(value, int):
+        return 1, value
+    disc, track = value
+    return int(disc), int(track)
+
+
 class AlbumRepository(Protocol):
     def add(self, fields: dict[str, Any]) -> AlbumRecord: ...
 
     def get(self, album_id: int) -> AlbumRecord | None: ...
 
+    def get_view(self, album_id: int, viewer_id: int | None) -> AlbumView | None:
+        """The album with its counts and like state, read in one statement."""
+        ...
+
     def list(self, query: AlbumQuery) -> list[AlbumRecord]:
         """Albums matching the filters, in (sort column, id) order, after `query.after`."""
+        ...
+
+    def list_views(self, query: AlbumQuery, viewer_id: int | None) -> list[AlbumView]:
+        """`list`'s page, each album with its counts and like state, in one statement."""
         ...
 
     def update(self, album_id: int, changes: dict[str, Any]) -> AlbumRecord | None:
@@ -113,13 +163,22 @@ class AlbumRepository(Protocol):
     def tracks(
         self, album_id: int, *, after: After | None, offset: int, limit: int
     ) -> list[TrackRecord]:
-        """The album's songs in TRACK_ORDER; `after.value` is a track number and
-        `after.id` a song id. Empty for an unknown album."""
+        """The album's songs in TRACK_ORDER (disc, track, song id); `after.value`
+        is a (disc, track) pair (or a track number on disc 1, see track_position)
+        and `after.id` a song id. Empty for an unknown album."""
         ...
 
-    def link(self, album_id: int, song_id: int, track_number: int | None) -> LinkRecord:
-        """Create or renumber a link, idempotently. Without a number a new link goes
-        last (highest number + 1) and an existing one keeps its number. Locks the
+    def link(
+        self,
+        album_id: int,
+        song_id: int,
+        track_number: int | None,
+        disc_number: int | None = None,
+    ) -> LinkRecord:
+        """Create or renumber a link, idempotently. A new link goes on disc
+        `disc_number` (1 by default); without a track number it goes after the
+        last track of that disc. An existing link keeps what is not given, and
+        one moved to another disc without a number goes last there. Locks the
         album until the unit ends, so links to one album take turns.
         AlbumNotFoundError / SongNotFoundError when either side is missing."""
         ...
@@ -130,7 +189,29 @@ class AlbumRepository(Protocol):
         ...
 
 
+class AlbumLikeRepository(Protocol):
+    def like(self, user_id: int, album_id: int) -> int:
+        """Idempotent; the album's like count afterwards. Locks the album until the
+        unit ends, so concurrent likes of it take turns. AlbumNotFoundError /
+        AccountGoneError when either side does not exist."""
+        ...
+
+    def unlike(self, user_id: int, album_id: int) -> int:
+        """Idempotent; the album's like count afterwards. AlbumNotFoundError when absent."""
+        ...
+
+    def liked(
+        self, user_id: int, *, after: After | None, offset: int, limit: int
+    ) -> list[LikedAlbum]:
+        """The user's liked albums as views, newest like first (ties by album id,
+        descending); `after.value` is a like time and `after.id` an album id."""
+        ...
+
+
 class AlbumUnitOfWork(UnitOfWork, Protocol):
     """One transaction over album_service's repositories (database.unit_of_work)."""
 
     albums: AlbumRepository
+    album_likes: AlbumLikeRepository
+    artists: ArtistRepository
+    artist_likes: ArtistLikeRepository

@@ -5,16 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from album_service.repos.artists_memory import (
+    InMemoryArtistLikeRepository,
+    InMemoryArtistRepository,
+)
 from album_service.repos.base import (
     DEFAULT_SORT,
-    TRACK_ORDER,
     AlbumNotFoundError,
     AlbumQuery,
     AlbumRecord,
+    AlbumView,
+    LikedAlbum,
     LinkRecord,
     SongNotFoundError,
     TrackRecord,
+    track_position,
 )
+from album_service.repos.likes_memory import MemoryLikes, liked_rows
+from album_service.repos.views_memory import memory_album_view
 from database.artists import memory_artist_id_for
 from database.catalogue import memory_matches, memory_sort_key
 from database.keyset import After, memory_page
@@ -38,6 +46,15 @@ class InMemoryAlbumRepository:
     def get(self, album_id: int) -> AlbumRecord | None:
         row = self._db.albums.get(album_id)
         return AlbumRecord(**row) if row else None
+
+    def get_view(self, album_id: int, viewer_id: int | None) -> AlbumView | None:
+        with self._db.lock:
+            album = self.get(album_id)
+            return memory_album_view(self._db, album, viewer_id) if album else None
+
+    def list_views(self, query: AlbumQuery, viewer_id: int | None) -> list[AlbumView]:
+        with self._db.lock:
+            return [memory_album_view(self._db, album, viewer_id) for album in self.list(query)]
 
     def list(self, query: AlbumQuery) -> list[AlbumRecord]:
         with self._db.lock:
@@ -71,16 +88,28 @@ class InMemoryAlbumRepository:
         self, album_id: int, *, after: After | None, offset: int, limit: int
     ) -> list[TrackRecord]:
         with self._db.lock:
-            # Rows keyed by song id, so memory_page breaks track-number ties by it.
             rows = [
-                {**self._db.songs[song_id], "track_number": link["track_number"]}
+                {
+                    **self._db.songs[song_id],
+                    "disc_number": link.get("disc_number", 1),
+                    "track_number": link["track_number"],
+                }
                 for (owner, song_id), link in self._db.album_songs.items()
                 if owner == album_id
             ]
-            page = memory_page(rows, TRACK_ORDER, after, offset, limit)
-            return [TrackRecord(**row) for row in page]
+            rows.sort(key=_track_key)
+            if after is not None:
+                boundary = (*track_position(after), after.id)
+                rows = [row for row in rows if _track_key(row) > boundary]
+            return [TrackRecord(**row) for row in rows[offset : offset + limit]]
 
-    def link(self, album_id: int, song_id: int, track_number: int | None) -> LinkRecord:
+    def link(
+        self,
+        album_id: int,
+        song_id: int,
+        track_number: int | None,
+        disc_number: int | None = None,
+    ) -> LinkRecord:
         with self._db.lock:
             if album_id not in self._db.albums:
                 raise AlbumNotFoundError
@@ -88,16 +117,29 @@ class InMemoryAlbumRepository:
                 raise SongNotFoundError
             row = self._db.album_songs.get((album_id, song_id))
             if row is None:
+                disc = 1 if disc_number is None else disc_number
+                number = (
+                    self._next_track_number(album_id, disc)
+                    if track_number is None
+                    else track_number
+                )
                 row = {
                     "album_id": album_id,
                     "song_id": song_id,
-                    "track_number": (
-                        self._next_track_number(album_id) if track_number is None else track_number
-                    ),
+                    "disc_number": disc,
+                    "track_number": number,
                 }
                 self._db.album_songs[(album_id, song_id)] = row
-            elif track_number is not None:
-                row["track_number"] = track_number
+                return LinkRecord(**row)
+            current_disc = row.get("disc_number", 1)
+            disc = current_disc if disc_number is None else disc_number
+            if track_number is not None:
+                number = track_number
+            elif disc != current_disc:  # moved to another disc: last there
+                number = self._next_track_number(album_id, disc)
+            else:
+                number = row["track_number"]
+            row.update(disc_number=disc, track_number=number)
             return LinkRecord(**row)
 
     def unlink(self, album_id: int, song_id: int) -> bool:
@@ -106,13 +148,43 @@ class InMemoryAlbumRepository:
                 raise AlbumNotFoundError
             return self._db.album_songs.pop((album_id, song_id), None) is not None
 
-    def _next_track_number(self, album_id: int) -> int:
+    def _next_track_number(self, album_id: int, disc_number: int = 1) -> int:
         numbers = [
             link["track_number"]
             for (owner, _), link in self._db.album_songs.items()
-            if owner == album_id
+            if owner == album_id and link.get("disc_number", 1) == disc_number
         ]
         return max(numbers, default=0) + 1
+
+
+def _track_key(row: dict[str, Any]) -> tuple[int, int, int]:
+    return row["disc_number"], row["track_number"], row["id"]
+
+
+class InMemoryAlbumLikeRepository:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+        self._likes = MemoryLikes(db, "album_likes", "albums", "album_id", AlbumNotFoundError)
+
+    def like(self, user_id: int, album_id: int) -> int:
+        return self._likes.like(user_id, album_id)
+
+    def unlike(self, user_id: int, album_id: int) -> int:
+        return self._likes.unlike(user_id, album_id)
+
+    def liked(
+        self, user_id: int, *, after: After | None, offset: int, limit: int
+    ) -> list[LikedAlbum]:
+        with self._db.lock:
+            return [
+                LikedAlbum(
+                    memory_album_view(self._db, AlbumRecord(**self._db.albums[row_id]), user_id),
+                    liked_at,
+                )
+                for row_id, liked_at in liked_rows(
+                    self._db.album_likes, user_id, after=after, offset=offset, limit=limit
+                )
+            ]
 
 
 def _matches(row: dict[str, Any], query: AlbumQuery, *, q: str | None) -> bool:
@@ -123,9 +195,15 @@ class InMemoryAlbumUnitOfWork(MemoryUnitOfWork):
     """album_service's unit of work over the shared MemoryDatabase."""
 
     albums: InMemoryAlbumRepository
+    album_likes: InMemoryAlbumLikeRepository
+    artists: InMemoryArtistRepository
+    artist_likes: InMemoryArtistLikeRepository
 
     def bind(self, db: MemoryDatabase) -> None:
         self.albums = InMemoryAlbumRepository(db)
+        self.album_likes = InMemoryAlbumLikeRepository(db)
+        self.artists = InMemoryArtistRepository(db)
+        self.artist_likes = InMemoryArtistLikeRepository(db)
 
 
 def _with_artist_id(db: MemoryDatabase, values: dict[str, Any]) -> dict[str, Any]:

@@ -7,33 +7,59 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
+from album_service.repos.artists_sql import SqlArtistLikeRepository, SqlArtistRepository
 from album_service.repos.base import (
     DEFAULT_SORT,
-    TRACK_ORDER,
     AlbumNotFoundError,
     AlbumQuery,
     AlbumRecord,
+    AlbumView,
+    LikedAlbum,
     LinkRecord,
     SongNotFoundError,
     TrackRecord,
+    track_position,
+)
+from album_service.repos.likes_sql import SqlLikes, like_statements, liked_page
+from album_service.repos.views_sql import (
+    ALBUM_COLUMNS,
+    ALBUM_STATE,
+    ALBUM_WIDTH,
+    VIEW_BY_ID,
+    album_view,
+    viewer_params,
 )
 from database.artists import artist_id_for
 from database.catalogue import catalogue_keys, sort_column, sql_filters
 from database.keyset import After, sql_after, sql_order
 from database.search import SEARCHED_FIELDS, SearchRank, sql_search_page, sync_terms
-from database.tables import album_songs, albums, songs
+from database.tables import album_likes, album_songs, albums, songs
 from database.types import utcnow
 from database.unit_of_work import SqlUnitOfWork, locked
 from database.writes import insert_stamped
 
-ALBUM_COLUMNS = [albums.c[field.name] for field in fields(AlbumRecord)]
-ALBUM_WIDTH = len(ALBUM_COLUMNS)
 TRACK_COLUMNS = [
-    album_songs.c.track_number if field.name == "track_number" else songs.c[field.name]
+    album_songs.c[field.name]
+    if field.name in ("disc_number", "track_number")
+    else songs.c[field.name]
     for field in fields(TrackRecord)
 ]
+ALBUM_LIKES = like_statements(album_likes, albums)
 
 
 class SqlAlbumRepository:
@@ -53,30 +79,20 @@ class SqlAlbumRepository:
     def get(self, album_id: int) -> AlbumRecord | None:
         return _select(self._connection, album_id)
 
+    def get_view(self, album_id: int, viewer_id: int | None) -> AlbumView | None:
+        row = self._connection.execute(
+            VIEW_BY_ID, viewer_params(viewer_id) | {"album_id": album_id}
+        ).first()
+        return album_view(row, viewer_id) if row else None
+
     def list(self, query: AlbumQuery) -> list[AlbumRecord]:
-        if query.ranked:
-            assert query.q is not None  # noqa: S101 - AlbumQuery.ranked says so
-            statement = sql_search_page(
-                select(*ALBUM_COLUMNS),
-                albums,
-                query.q,
-                offset=query.offset,
-                limit=query.limit,
-                after=query.after if isinstance(query.after, SearchRank) else None,
-                where=sql_filters(
-                    albums, q=None, genre=query.genre, artist=query.artist, residual=True
-                ),
-            )
-        else:
-            sort = query.sort or DEFAULT_SORT
-            statement = _filtered(select(*ALBUM_COLUMNS), query)
-            column = sort_column(albums, sort.field)
-            if isinstance(query.after, After):
-                statement = statement.where(sql_after(column, albums.c.id, sort, query.after))
-            statement = statement.order_by(*sql_order(column, albums.c.id, sort))
-            statement = statement.offset(query.offset).limit(query.limit)
-        rows = self._connection.execute(statement)
+        rows = self._connection.execute(_page(select(*ALBUM_COLUMNS), query))
         return [AlbumRecord(*row[:ALBUM_WIDTH]) for row in rows]
+
+    def list_views(self, query: AlbumQuery, viewer_id: int | None) -> list[AlbumView]:
+        statement = _page(select(*ALBUM_COLUMNS, *ALBUM_STATE), query)
+        rows = self._connection.execute(statement, viewer_params(viewer_id))
+        return [album_view(row, viewer_id) for row in rows]
 
     def update(self, album_id: int, changes: dict[str, Any]) -> AlbumRecord | None:
         self._connection.execute(
@@ -100,19 +116,29 @@ class SqlAlbumRepository:
     def tracks(
         self, album_id: int, *, after: After | None, offset: int, limit: int
     ) -> list[TrackRecord]:
-        number, song_id = album_songs.c.track_number, album_songs.c.song_id
+        disc, number, song_id = (
+            album_songs.c.disc_number,
+            album_songs.c.track_number,
+            album_songs.c.song_id,
+        )
         statement = (
             select(*TRACK_COLUMNS)
             .join(album_songs, album_songs.c.song_id == songs.c.id)
             .where(album_songs.c.album_id == album_id)
         )
         if after is not None:
-            statement = statement.where(sql_after(number, song_id, TRACK_ORDER, after))
-        statement = statement.order_by(*sql_order(number, song_id, TRACK_ORDER))
+            statement = statement.where(_after_track(after))
+        statement = statement.order_by(disc, number, song_id)
         rows = self._connection.execute(statement.offset(offset).limit(limit))
         return [TrackRecord(**row._mapping) for row in rows]
 
-    def link(self, album_id: int, song_id: int, track_number: int | None) -> LinkRecord:
+    def link(
+        self,
+        album_id: int,
+        song_id: int,
+        track_number: int | None,
+        disc_number: int | None = None,
+    ) -> LinkRecord:
         connection = self._connection
         # The album's row lock makes links to one album take turns: two appends
         # cannot both read the same highest track number, and two links of one
@@ -121,17 +147,32 @@ class SqlAlbumRepository:
         if not connection.scalar(select(exists().where(songs.c.id == song_id))):
             raise SongNotFoundError
         where = (album_songs.c.album_id == album_id, album_songs.c.song_id == song_id)
-        current = connection.scalar(select(album_songs.c.track_number).where(*where))
+        current = connection.execute(
+            select(album_songs.c.disc_number, album_songs.c.track_number).where(*where)
+        ).first()
         if current is None:
-            number = self._next_track_number(album_id) if track_number is None else track_number
-            connection.execute(
-                insert(album_songs).values(album_id=album_id, song_id=song_id, track_number=number)
+            disc = 1 if disc_number is None else disc_number
+            number = (
+                self._next_track_number(album_id, disc) if track_number is None else track_number
             )
+            connection.execute(
+                insert(album_songs).values(
+                    album_id=album_id, song_id=song_id, disc_number=disc, track_number=number
+                )
+            )
+            return LinkRecord(album_id, song_id, disc, number)
+        disc = current.disc_number if disc_number is None else disc_number
+        if track_number is not None:
+            number = track_number
+        elif disc != current.disc_number:  # moved to another disc: last there
+            number = self._next_track_number(album_id, disc)
         else:
-            number = current if track_number is None else track_number
-            if number != current:
-                connection.execute(update(album_songs).where(*where).values(track_number=number))
-        return LinkRecord(album_id, song_id, number)
+            number = current.track_number
+        if (disc, number) != (current.disc_number, current.track_number):
+            connection.execute(
+                update(album_songs).where(*where).values(disc_number=disc, track_number=number)
+            )
+        return LinkRecord(album_id, song_id, disc, number)
 
     def unlink(self, album_id: int, song_id: int) -> bool:
         _lock_album(self._connection, album_id)
@@ -142,20 +183,55 @@ class SqlAlbumRepository:
         ).rowcount
         return deleted > 0
 
-    def _next_track_number(self, album_id: int) -> int:
+    def _next_track_number(self, album_id: int, disc_number: int = 1) -> int:
+        """After the last track of the album's disc `disc_number`."""
         highest = self._connection.scalar(
-            select(func.max(album_songs.c.track_number)).where(album_songs.c.album_id == album_id)
+            select(func.max(album_songs.c.track_number)).where(
+                album_songs.c.album_id == album_id, album_songs.c.disc_number == disc_number
+            )
         )
         return (highest or 0) + 1
+
+
+class SqlAlbumLikeRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._likes = SqlLikes(connection, ALBUM_LIKES, AlbumNotFoundError)
+
+    def like(self, user_id: int, album_id: int) -> int:
+        return self._likes.like(user_id, album_id)
+
+    def unlike(self, user_id: int, album_id: int) -> int:
+        return self._likes.unlike(user_id, album_id)
+
+    def liked(
+        self, user_id: int, *, after: After | None, offset: int, limit: int
+    ) -> list[LikedAlbum]:
+        statement = liked_page(
+            select(*ALBUM_COLUMNS, *ALBUM_STATE),
+            ALBUM_LIKES,
+            user_id,
+            after=after,
+            offset=offset,
+            limit=limit,
+        )
+        rows = self._connection.execute(statement, viewer_params(user_id))
+        return [LikedAlbum(album_view(row, user_id), row.liked_at) for row in rows]
 
 
 class SqlAlbumUnitOfWork(SqlUnitOfWork):
     """album_service's unit of work on the shared SQL database."""
 
     albums: SqlAlbumRepository
+    album_likes: SqlAlbumLikeRepository
+    artists: SqlArtistRepository
+    artist_likes: SqlArtistLikeRepository
 
     def bind(self, connection: Connection) -> None:
         self.albums = SqlAlbumRepository(connection)
+        self.album_likes = SqlAlbumLikeRepository(connection)
+        self.artists = SqlArtistRepository(connection)
+        self.artist_likes = SqlArtistLikeRepository(connection)
 
 
 LOCK_ALBUM = locked(select(albums.c.id).where(albums.c.id == bindparam("album_id")), albums)
@@ -170,6 +246,47 @@ def _lock_album(connection: Connection, album_id: int) -> None:
 def _select(connection: Connection, album_id: int) -> AlbumRecord | None:
     row = connection.execute(select(*ALBUM_COLUMNS).where(albums.c.id == album_id)).first()
     return AlbumRecord(**row._mapping) if row else None
+
+
+def _page(statement: Select[Any], query: AlbumQuery) -> Select[Any]:
+    """`statement` (a SELECT of album columns) limited to the query's page, in its order."""
+    if query.ranked:
+        assert query.q is not None  # noqa: S101 - AlbumQuery.ranked says so
+        return sql_search_page(
+            statement,
+            albums,
+            query.q,
+            offset=query.offset,
+            limit=query.limit,
+            after=query.after if isinstance(query.after, SearchRank) else None,
+            where=sql_filters(
+                albums, q=None, genre=query.genre, artist=query.artist, residual=True
+            ),
+        )
+    sort = query.sort or DEFAULT_SORT
+    statement = _filtered(statement, query)
+    column = sort_column(albums, sort.field)
+    if isinstance(query.after, After):
+        statement = statement.where(sql_after(column, albums.c.id, sort, query.after))
+    statement = statement.order_by(*sql_order(column, albums.c.id, sort))
+    return statement.offset(query.offset).limit(query.limit)
+
+
+def _after_track(after: After) -> ColumnElement[bool]:
+    """Tracks after (disc, track, song id) in TRACK_ORDER, with the leading column
+    as a range so the (album, disc, track) index is seeked (see keyset.sql_after)."""
+    disc, track = track_position(after)
+    disc_column, track_column = album_songs.c.disc_number, album_songs.c.track_number
+    return and_(
+        disc_column >= disc,
+        or_(
+            disc_column > disc,
+            and_(
+                track_column >= track,
+                or_(track_column > track, album_songs.c.song_id > after.id),
+            ),
+        ),
+    )
 
 
 def _filtered(statement: Select[Any], query: AlbumQuery) -> Select[Any]:

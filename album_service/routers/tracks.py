@@ -32,13 +32,16 @@ admin = APIRouter(
     "/{album_id}/songs",
     response_model=list[TrackOut],
     responses=error_responses(404),
-    summary="The album's songs in track order",
+    summary="The album's songs in (disc, track) order",
 )
 async def list_tracks(
     album_id: ResourceId,
     request: Request,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Response:
+    """The album's songs with their `disc_number` and `track_number`, ordered by
+    (disc, track, song id); paged, with a keyset `cursor` in the `Link` header.
+    404 for an unknown album."""
     albums = album_service(request)
     # The cursor names the track order, so one from GET /albums is refused (422).
     result = await in_database(request, lambda: albums.tracks(album_id, page))
@@ -50,6 +53,13 @@ async def list_tracks(
     response_model=LinkOut,
     responses=error_responses(404, 413),
     summary="Put a song on the album, or renumber it (idempotent; admin)",
+    description=(
+        "Body (optional): `track_number` (1-10000) and `disc_number` (1-999). A new link "
+        "goes on disc 1 unless a disc is given and, without a track number, after the "
+        "last track of its disc. Linking an existing pair again keeps what is not sent; "
+        "moving it to another disc without a track number puts it last there. 404 when "
+        "the album or the song does not exist."
+    ),
 )
 async def link_song(
     request: Request,
@@ -59,7 +69,10 @@ async def link_song(
 ) -> LinkOut:
     albums = album_service(request)
     track_number = body.track_number if body is not None else None
-    return await in_database(request, lambda: albums.link(album_id, song_id, track_number))
+    disc_number = body.disc_number if body is not None else None
+    return await in_database(
+        request, lambda: albums.link(album_id, song_id, track_number, disc_number)
+    )
 
 
 @admin.delete(

@@ -12,6 +12,7 @@ from album_service.main import create_app
 from album_service.repos.base import AlbumUnitOfWork
 from album_service.repos.memory import InMemoryAlbumUnitOfWork
 from album_service.services.albums import AlbumService
+from album_service.services.artists import ArtistService
 from common.settings import Settings
 from database import Database
 from database.memory import MemoryDatabase
@@ -69,6 +70,30 @@ def add_song(memory_db: MemoryDatabase) -> SongFactory:
 
 
 @pytest.fixture
+def add_user(memory_db: MemoryDatabase) -> Callable[[], int]:
+    """A users row in the fake, as sign-up would leave it (likes need their user)."""
+
+    def add() -> int:
+        now = utcnow()
+        user_id = memory_db.next_id("users")
+        memory_db.users[user_id] = {
+            "id": user_id,
+            "username": f"user{user_id}",
+            "email": f"user{user_id}@example.com",
+            "password_hash": "x",
+            "first_name": "U",
+            "last_name": None,
+            "role": "user",
+            "session_version": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        return user_id
+
+    return add
+
+
+@pytest.fixture
 def add_sql_song(database: Database) -> SongFactory:
     def add(title: str = "song", **overrides: Any) -> int:
         with database.transaction() as session:
@@ -90,6 +115,7 @@ def client(app: FastAPI, album_unit: Callable[..., AlbumUnitOfWork]) -> Iterator
     """The real app with the in-memory repository swapped in."""
     with TestClient(app) as test_client:
         app.state.service = AlbumService(album_unit)
+        app.state.artists = ArtistService(album_unit)
         yield test_client
 
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from album_service.repos.base import TRACK_ORDER, AlbumNotFoundError, SongNotFoundError
+from album_service.repos.base import AlbumNotFoundError, SongNotFoundError
 from album_service.schemas import AlbumCreate, AlbumOut, AlbumUpdate
-from album_service.services.albums import AlbumService
+from album_service.services.albums import AlbumService, parse_track_cursor
 from album_service.tests.conftest import SongFactory
 from common.paging import PageParams, parse_keyset_cursor
 from database.keyset import After, Sort
@@ -106,9 +106,9 @@ def test_track_pages_follow_on(service: AlbumService, add_song: SongFactory) -> 
     for song_id in songs:
         service.link(album.id, song_id, None)
     first = service.tracks(album.id, page(3))
-    next_after = after(first.next_cursor, TRACK_ORDER, int)
+    next_after = parse_track_cursor(first.next_cursor)
     assert next_after is not None
-    assert (next_after.value, next_after.id) == (3, songs[2])
+    assert (next_after.value, next_after.id) == ((1, 3), songs[2])  # (disc, track), song
     rest = service.tracks(album.id, page(3, first.next_cursor))
     assert [t.id for t in first.items + rest.items] == songs
     assert rest.next_cursor is None

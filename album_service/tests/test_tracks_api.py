@@ -26,6 +26,7 @@ TRACK_FIELDS = {
     "release_date",
     "created_at",
     "updated_at",
+    "disc_number",
     "track_number",
 }
 
@@ -70,7 +71,12 @@ def test_link_without_a_body_appends_and_repeats_idempotently(
     album_id, first, second = new_album(client, admin), add_song("one"), add_song("two")
     response = client.put(f"/albums/{album_id}/songs/{first}", headers=admin)
     assert response.status_code == 200
-    assert response.json() == {"album_id": album_id, "song_id": first, "track_number": 1}
+    assert response.json() == {
+        "album_id": album_id,
+        "song_id": first,
+        "disc_number": 1,
+        "track_number": 1,
+    }
     assert put_link(client, admin, album_id, second)["track_number"] == 2
     assert put_link(client, admin, album_id, first)["track_number"] == 1
     assert track_list(client, album_id, admin) == [(first, 1), (second, 2)]

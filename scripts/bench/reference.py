@@ -13,9 +13,11 @@ no pydantic models, no middleware. What it does not do: re-read an admin caller'
 role from the database (the bench's callers are users) or answer HEAD and CORS.
 
 - `GET /songs/{song_id}` with a bearer token: song_service's `GET /songs/{id}`
-  (song_service.repos.sql.VIEW_BY_ID, SongOut); 401 and 404 as the fleet says them.
+  (song_service.repos.sql.VIEW_BY_ID, SongOut: the like and play state);
+  401 and 404 as the fleet says them.
 - `GET /songs?limit=N`, anonymous: the first page in id order with the fleet's
-  `Link: rel="next"` (common.paging), the like count, `liked_by_me` null.
+  `Link: rel="next"` (common.paging), the like and play counts, the caller's
+  `liked_by_me`, `my_play_count` and `last_played_at` null.
 
 Started by scripts.bench.services as `uvicorn --factory
 scripts.bench.reference:create_app`, with the services' environment (DATABASE_URL,
@@ -51,12 +53,12 @@ if TYPE_CHECKING:
 POOL_SIZE = 16
 # The drivers by SQLAlchemy backend name, as the bench labels its rows.
 DRIVERS = {"postgresql": "asyncpg", "sqlite": "sqlite3"}
-# SongOut's keys in its order (common.schemas.SongFields, then song_service's two).
+# SongOut's keys in its order (common.schemas.SongFields, then song_service's own).
 KEYS = ("id", "title", "artist", "artist_id", "genre", "file_url", "duration", "description",
         "cover_image_url", "release_date", "created_at", "updated_at",
-        "like_count", "liked_by_me")  # fmt: skip
-PAGE_KEYS = KEYS[:-1]  # a page is anonymous: `liked_by_me` is null, not selected
+        "like_count", "liked_by_me", "play_count", "my_play_count", "last_played_at")  # fmt: skip
 CREATED_AT, UPDATED_AT = KEYS.index("created_at"), KEYS.index("updated_at")
+LIKED_BY_ME, LAST_PLAYED_AT = KEYS.index("liked_by_me"), KEYS.index("last_played_at")
 # Timestamps are stored as naive UTC (database.types.UTCDateTime); pydantic writes
 # aware UTC ones as "...Z", with the fraction only when there is one, as orjson does.
 JSON_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
@@ -67,20 +69,29 @@ SELECT s.id, s.title, s.artist, s.artist_id, s.genre, s.file_url, s.duration, s.
        s.cover_image_url, s.release_date, s.created_at, s.updated_at,
        (SELECT count(*) FROM user_likes AS l WHERE l.song_id = s.id) AS like_count,
        EXISTS (SELECT 1 FROM user_likes AS l WHERE l.song_id = s.id AND l.user_id = $2)
-         AS liked_by_me
+         AS liked_by_me,
+       (SELECT count(*) FROM plays AS p WHERE p.song_id = s.id) AS play_count,
+       (SELECT count(*) FROM plays AS p WHERE p.song_id = s.id AND p.user_id = $2)
+         AS my_play_count,
+       (SELECT max(p.played_at) FROM plays AS p WHERE p.song_id = s.id AND p.user_id = $2)
+         AS last_played_at
 FROM songs AS s WHERE s.id = $1
 """
+# Anonymous: the caller's columns are NULL, selected so that a row is in KEYS order.
 PAGE_SQL = """
 SELECT s.id, s.title, s.artist, s.artist_id, s.genre, s.file_url, s.duration, s.description,
        s.cover_image_url, s.release_date, s.created_at, s.updated_at,
-       (SELECT count(*) FROM user_likes AS l WHERE l.song_id = s.id) AS like_count
+       (SELECT count(*) FROM user_likes AS l WHERE l.song_id = s.id) AS like_count,
+       NULL AS liked_by_me,
+       (SELECT count(*) FROM plays AS p WHERE p.song_id = s.id) AS play_count,
+       NULL AS my_play_count, NULL AS last_played_at
 FROM songs AS s ORDER BY s.id LIMIT $1
 """
 
 
 class Store(Protocol):
-    """The two reads, whatever the driver. A row is SongOut's values in KEYS order
-    (the page's without `liked_by_me`), timestamps as datetimes."""
+    """The two reads, whatever the driver. A row is SongOut's values in KEYS order,
+    timestamps as datetimes."""
 
     async def song(self, song_id: int, viewer_id: int) -> Sequence[Any] | None: ...
 
@@ -156,7 +167,9 @@ class SqliteStore:
         if row is None:
             return None
         values = _with_timestamps(row)
-        values[-1] = bool(values[-1])  # EXISTS is 0 or 1 in SQLite
+        values[LIKED_BY_ME] = bool(values[LIKED_BY_ME])  # EXISTS is 0 or 1 in SQLite
+        if values[LAST_PLAYED_AT] is not None:
+            values[LAST_PLAYED_AT] = datetime.fromisoformat(values[LAST_PLAYED_AT])
         return values
 
     async def first_songs(self, limit: int) -> Sequence[Sequence[Any]]:
@@ -233,7 +246,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/songs/{song_id}")
     async def song(request: Request, song_id: ResourceId) -> Response:
         """song_service's GET /songs/{id}: one prepared SELECT of the song, its like
-        count and whether the caller likes it."""
+        count and whether the caller likes it, its play count and the caller's."""
         scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
         if scheme.lower() != "bearer" or not token:
             return _error(UnauthorizedError())
@@ -254,7 +267,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """song_service's anonymous GET /songs?limit=N: one row more than asked
         says whether there is a next page, whose cursor the fleet's own code writes."""
         rows = await app.state.store.first_songs(limit + 1)
-        songs = [dict(zip(PAGE_KEYS, row, strict=True), liked_by_me=None) for row in rows[:limit]]
+        songs = [dict(zip(KEYS, row, strict=True)) for row in rows[:limit]]
         response = _json(songs)
         if len(rows) > limit:
             last = songs[-1]["id"]

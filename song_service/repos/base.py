@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from common.errors import NotFoundError, UnauthorizedError
 from database.keyset import After, Sort
 from database.search import SearchRank
 from database.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from song_service.repos.playlists_base import PlaylistRepository
+    from song_service.repos.plays_base import PlayRepository
+    from song_service.repos.search_base import SearchRepository
 
 # The Python type of each sortable column, to read cursor values back.
 SORTABLE: dict[str, type] = {
@@ -68,11 +73,15 @@ class SongQuery:
 @dataclass(frozen=True)
 class SongView:
     """A song as the API shows it: with its like count and, for a known viewer,
-    whether they like it (None without one)."""
+    whether they like it (None without one); with its play count and, for a known
+    viewer, their own play count and last play (None without one)."""
 
     song: SongRecord
     like_count: int
     liked_by_me: bool | None
+    play_count: int = 0
+    my_play_count: int | None = None
+    last_played_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -140,3 +149,6 @@ class SongUnitOfWork(UnitOfWork, Protocol):
 
     songs: SongRepository
     likes: LikeRepository
+    plays: PlayRepository
+    search: SearchRepository
+    playlists: PlaylistRepository

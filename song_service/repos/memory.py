@@ -22,6 +22,10 @@ from song_service.repos.base import (
     SongRecord,
     SongView,
 )
+from song_service.repos.playlists_memory import InMemoryPlaylistRepository
+from song_service.repos.plays_memory import InMemoryPlayRepository
+from song_service.repos.search_memory import InMemorySearchRepository
+from song_service.repos.views_memory import memory_song_view
 
 OPTIONAL_COLUMNS = dict.fromkeys(("duration", "description", "cover_image_url", "release_date"))
 
@@ -62,9 +66,7 @@ class InMemorySongRepository:
             return [self._view(song, viewer_id) for song in self._list(query)]
 
     def _view(self, song: SongRecord, viewer_id: int | None) -> SongView:
-        likers = [user for (user, liked) in self._db.user_likes if liked == song.id]
-        mine = None if viewer_id is None else viewer_id in likers
-        return SongView(song, len(likers), mine)
+        return memory_song_view(self._db, song, viewer_id)
 
     def update(self, song_id: int, changes: dict[str, Any]) -> SongRecord | None:
         with self._db.lock:
@@ -133,10 +135,16 @@ class InMemorySongUnitOfWork(MemoryUnitOfWork):
 
     songs: InMemorySongRepository
     likes: InMemoryLikeRepository
+    plays: InMemoryPlayRepository
+    search: InMemorySearchRepository
+    playlists: InMemoryPlaylistRepository
 
     def bind(self, db: MemoryDatabase) -> None:
         self.songs = InMemorySongRepository(db)
         self.likes = InMemoryLikeRepository(db)
+        self.plays = InMemoryPlayRepository(db)
+        self.search = InMemorySearchRepository(db)
+        self.playlists = InMemoryPlaylistRepository(db)
 
 
 def _with_artist_id(db: MemoryDatabase, values: dict[str, Any]) -> dict[str, Any]:

@@ -40,19 +40,22 @@ from song_service.repos.base import (
     SongRecord,
     SongView,
 )
+from song_service.repos.playlists_sql import SqlPlaylistRepository
+from song_service.repos.plays_sql import SqlPlayRepository
+from song_service.repos.search_sql import SqlSearchRepository
+from song_service.repos.views_sql import (  # LIKE_STATE: re-exported for older importers
+    LIKE_STATE,  # noqa: F401
+    SONG_COLUMNS,
+    SONG_WIDTH,
+    VIEW_STATE,
+    song_view,
+    viewer_params,
+)
 
-SONG_COLUMNS = [songs.c[name] for name in SongRecord._fields]
-SONG_WIDTH = len(SONG_COLUMNS)
-# The like count and the viewer's like as correlated subqueries: one statement
-# per read instead of three. Built once: making an expression costs more than
-# running it, so requests only bind values (`viewer_id`, `song_id`).
-LIKE_STATE = [
-    select(func.count()).where(likes.c.song_id == songs.c.id).scalar_subquery().label("like_count"),
-    exists()
-    .where(likes.c.song_id == songs.c.id, likes.c.user_id == bindparam("viewer_id"))
-    .label("liked_by_me"),
-]
-VIEW_BY_ID = select(*SONG_COLUMNS, *LIKE_STATE).where(songs.c.id == bindparam("song_id"))
+# The like and play state as correlated subqueries (views_sql): one statement per
+# read instead of six. Built once: making an expression costs more than running
+# it, so requests only bind values (`viewer_id`, `song_id`).
+VIEW_BY_ID = select(*SONG_COLUMNS, *VIEW_STATE).where(songs.c.id == bindparam("song_id"))
 # A like or unlike first locks the song's row: likes of one song then take turns,
 # so two requests can never both see "not liked" and both insert. The lock read
 # also says whether the song exists.
@@ -90,12 +93,12 @@ class SqlSongRepository:
 
     def get_view(self, song_id: int, viewer_id: int | None) -> SongView | None:
         row = self._connection.execute(
-            VIEW_BY_ID, _viewer(viewer_id) | {"song_id": song_id}
+            VIEW_BY_ID, viewer_params(viewer_id) | {"song_id": song_id}
         ).first()
-        return _view(row, viewer_id) if row else None
+        return song_view(row, viewer_id) if row else None
 
     def list_views(self, query: SongQuery, viewer_id: int | None) -> list[SongView]:
-        params = _viewer(viewer_id)
+        params = viewer_params(viewer_id)
         if query.ranked:
             statement = _ranked_page(query)
         elif _is_browsing(query):
@@ -105,9 +108,9 @@ class SqlSongRepository:
             if after is not None:
                 params |= {"after_value": after.value, "after_id": after.id}
         else:
-            statement = _paged(select(*SONG_COLUMNS, *LIKE_STATE), query)
+            statement = _paged(select(*SONG_COLUMNS, *VIEW_STATE), query)
         rows = self._connection.execute(statement, params).all()
-        return [_view(row, viewer_id) for row in rows]
+        return [song_view(row, viewer_id) for row in rows]
 
     def update(self, song_id: int, changes: dict[str, Any]) -> SongRecord | None:
         self._connection.execute(
@@ -150,7 +153,7 @@ def _ranked_page(query: SongQuery) -> Select[Any]:
     assert query.q is not None  # noqa: S101 - SongQuery.ranked says so
     after = query.after if isinstance(query.after, SearchRank) else None
     return sql_search_page(
-        select(*SONG_COLUMNS, *LIKE_STATE),
+        select(*SONG_COLUMNS, *VIEW_STATE),
         songs,
         query.q,
         offset=query.offset,
@@ -172,27 +175,12 @@ def _browsing_page(sort: Sort, *, keyset: bool) -> Select[Any]:
     once with bind parameters: building and cache-keying the expression per request
     cost more than SQLite took to run it."""
     column = sort_column(songs, sort.field)
-    statement = select(*SONG_COLUMNS, *LIKE_STATE)
+    statement = select(*SONG_COLUMNS, *VIEW_STATE)
     if keyset:
         after = After(bindparam("after_value"), bindparam("after_id"))
         statement = statement.where(sql_after(column, songs.c.id, sort, after))
     statement = statement.order_by(*sql_order(column, songs.c.id, sort))
     return statement.offset(bindparam("offset")).limit(bindparam("limit"))
-
-
-def _viewer(viewer_id: int | None) -> dict[str, int]:
-    return {"viewer_id": 0 if viewer_id is None else viewer_id}  # no account has id 0
-
-
-def _view(row: Any, viewer_id: int | None) -> SongView:
-    # Rows come as (song columns..., like_count, liked_by_me): positional is the
-    # cheap way in, and pages build fifty of these per request.
-    liked = row[SONG_WIDTH + 1]
-    return SongView(
-        SongRecord(*row[:SONG_WIDTH]),
-        row[SONG_WIDTH],
-        None if viewer_id is None else bool(liked),
-    )
 
 
 def _filtered(statement: Select[Any], query: SongQuery) -> Select[Any]:
@@ -268,10 +256,16 @@ class SqlSongUnitOfWork(SqlUnitOfWork):
 
     songs: SqlSongRepository
     likes: SqlLikeRepository
+    plays: SqlPlayRepository
+    search: SqlSearchRepository
+    playlists: SqlPlaylistRepository
 
     def bind(self, connection: Connection) -> None:
         self.songs = SqlSongRepository(connection)
         self.likes = SqlLikeRepository(connection)
+        self.plays = SqlPlayRepository(connection)
+        self.search = SqlSearchRepository(connection)
+        self.playlists = SqlPlaylistRepository(connection)
 
 
 def _with_artist_id(connection: Connection, values: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,6 @@ from song_service.repos.base import (
     SORTABLE,
     SongNotFoundError,
     SongQuery,
-    SongRecord,
     SongUnitOfWork,
     SongView,
 )
@@ -85,8 +84,7 @@ class SongService:
         next_cursor = None
         if len(rows) > page.limit:
             next_cursor = cursor_after(shown[-1].song._asdict(), query.sort, query.q)
-        items = [_view_fields(view.song, view.like_count, view.liked_by_me) for view in shown]
-        return Page(SONG_PAGE.validate_python(items), next_cursor)
+        return Page(SONG_PAGE.validate_python([view_fields(view) for view in shown]), next_cursor)
 
     def update(self, song_id: int, body: SongUpdate, caller: Principal) -> SongOut:
         changes = body.model_dump(exclude_unset=True)
@@ -101,6 +99,10 @@ class SongService:
 
     def delete(self, song_id: int) -> None:
         with self._unit(write=True) as uow:
+            # Its playlist entries go first, in this unit, and the positions after
+            # them close up (API.md, Playlists); the foreign key's cascade would
+            # leave gaps.
+            uow.playlists.remove_song(song_id)
             if not uow.songs.delete(song_id):
                 raise SongNotFoundError
             uow.commit()
@@ -123,14 +125,17 @@ class SongService:
             rows = uow.likes.liked_songs(
                 caller.user_id, after=after, offset=page.offset, limit=page.limit + 1
             )
-            counts = uow.likes.counts([row.song.id for row in rows[: page.limit]])
+            shown_ids = [row.song.id for row in rows[: page.limit]]
+            counts = uow.likes.counts(shown_ids)
+            plays = uow.plays.states(shown_ids, caller.user_id)
         shown = rows[: page.limit]
         next_cursor = None
         if len(rows) > page.limit:
             next_cursor = keyset_cursor(NEWEST_LIKE_FIRST, shown[-1].liked_at, shown[-1].song.id)
         items = [
             LikedSongOut.model_validate(
-                _view_fields(row.song, counts[row.song.id], True) | {"liked_at": row.liked_at}
+                view_fields(SongView(row.song, counts[row.song.id], True, *plays[row.song.id]))
+                | {"liked_at": row.liked_at}
             )
             for row in shown
         ]
@@ -138,8 +143,16 @@ class SongService:
 
 
 def _out(view: SongView) -> SongOut:
-    return SongOut.model_validate(_view_fields(view.song, view.like_count, view.liked_by_me))
+    return SongOut.model_validate(view_fields(view))
 
 
-def _view_fields(song: SongRecord, like_count: int, liked_by_me: bool | None) -> dict[str, Any]:
-    return {**song._asdict(), "like_count": like_count, "liked_by_me": liked_by_me}
+def view_fields(view: SongView) -> dict[str, Any]:
+    """A SongView as SongOut's fields: the song's own, its like and play state."""
+    return {
+        **view.song._asdict(),
+        "like_count": view.like_count,
+        "liked_by_me": view.liked_by_me,
+        "play_count": view.play_count,
+        "my_play_count": view.my_play_count,
+        "last_played_at": view.last_played_at,
+    }

@@ -14,6 +14,8 @@ from database.memory import MemoryDatabase
 from database.types import utcnow
 from song_service.main import create_app
 from song_service.repos.memory import InMemorySongUnitOfWork
+from song_service.services.listening import ListeningService
+from song_service.services.search import SearchService
 from song_service.services.songs import SongService
 
 SONG = {"title": "Song", "artist": "Band", "genre": "rock", "file_url": "/music/song.mp3"}
@@ -54,7 +56,10 @@ def app(settings: Settings, database: Database) -> FastAPI:
 @pytest.fixture
 def client(app: FastAPI, memory_db: MemoryDatabase) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
-        app.state.service = SongService(functools.partial(InMemorySongUnitOfWork, memory_db))
+        units = functools.partial(InMemorySongUnitOfWork, memory_db)
+        app.state.service = SongService(units)
+        app.state.listening = ListeningService(units)
+        app.state.search = SearchService(units)
         yield test_client
 
 

@@ -18,7 +18,9 @@ from auth_service.main import create_app as create_auth_app
 from common.passwords import PasswordHasher
 from common.settings import Settings
 from database import Database
+from database.artists import artist_fields
 from database.models import Album, AlbumSong, Song, User
+from database.tables import artists, playlist_songs, playlists
 from database.types import utcnow
 from song_service.main import create_app as create_song_app
 from tests.attack.walk import assert_no_secrets
@@ -54,6 +56,10 @@ class World:
     other_id: int
     album_id: int
     song_id: int
+    # A private playlist of `user`'s, holding the seed song: BOLA's object.
+    playlist_id: int = 0
+    # The seed album's and song's artist.
+    artist_id: int = 0
 
 
 def seed_world(database: Database, hasher: PasswordHasher) -> World:
@@ -67,17 +73,31 @@ def seed_world(database: Database, hasher: PasswordHasher) -> World:
                 first_name=name.title(), role=role, created_at=now, updated_at=now,
             ))  # fmt: skip
             ids.append(result.inserted_primary_key[0])
+        artist_id = session.execute(insert(artists).values(
+            **artist_fields("Seed"), created_at=now, updated_at=now,
+        )).inserted_primary_key[0]  # fmt: skip
         album_id = session.execute(insert(Album).values(
-            title="Seed Album", artist="Seed", genre="rock", created_at=now, updated_at=now,
+            title="Seed Album", artist="Seed", artist_id=artist_id, genre="rock",
+            created_at=now, updated_at=now,
         )).inserted_primary_key[0]  # fmt: skip
         song_id = session.execute(insert(Song).values(
-            title="Seed Song", artist="Seed", genre="rock", file_url="/seed.mp3",
-            created_at=now, updated_at=now,
+            title="Seed Song", artist="Seed", artist_id=artist_id, genre="rock",
+            file_url="/seed.mp3", created_at=now, updated_at=now,
         )).inserted_primary_key[0]  # fmt: skip
         session.execute(
             insert(AlbumSong).values(album_id=album_id, song_id=song_id, track_number=1)
         )
-    return World(ids[0], ids[1], ids[2], album_id, song_id)
+        playlist_id = session.execute(insert(playlists).values(
+            owner_id=ids[1], name="Private Mix", public=False, created_at=now, updated_at=now,
+        )).inserted_primary_key[0]  # fmt: skip
+        session.execute(
+            insert(playlist_songs).values(
+                playlist_id=playlist_id, position=0, song_id=song_id, added_at=now
+            )
+        )
+    return World(
+        ids[0], ids[1], ids[2], album_id, song_id, playlist_id=playlist_id, artist_id=artist_id
+    )
 
 
 @pytest.fixture

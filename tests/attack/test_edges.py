@@ -23,6 +23,9 @@ def concrete(path: str, world: World) -> str:
         path.replace("{album_id}", str(world.album_id))
         .replace("{song_id}", str(world.song_id))
         .replace("{user_id}", str(world.user_id))
+        .replace("{playlist_id}", str(world.playlist_id))
+        .replace("{artist_id}", str(world.artist_id))
+        .replace("{position}", "0")
         .replace("{email}", "user@example.com")
     )
 

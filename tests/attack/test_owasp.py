@@ -66,6 +66,40 @@ def test_another_users_refresh_token_cannot_be_revoked(
     assert auth.post("/auth/refresh", json={"refresh_token": token}).status_code == 200
 
 
+def test_a_user_cannot_read_or_alter_another_users_private_playlist(
+    clients: dict[str, TestClient], world: World, make_token: Any
+) -> None:
+    """`other` probes `user`'s private playlist every way there is: each answer is
+    the 404 of a playlist that does not exist (its existence is not revealed), and
+    nothing changes. Made public, it can be read but still not changed (403)."""
+    songs, owner = clients["song"], bearer(make_token, world.user_id)
+    intruder = bearer(make_token, world.other_id)
+    url = f"/playlists/{world.playlist_id}"
+    before = songs.get(url, headers=owner).json()
+    probes = [
+        ("GET", url, None), ("GET", f"{url}/songs", None), ("PATCH", url, {"name": "Pwned"}),
+        ("PATCH", url, {"public": True}), ("DELETE", url, None),
+        ("POST", f"{url}/songs", {"song_ids": [world.song_id]}),
+        ("PUT", f"{url}/songs", {"song_ids": []}),
+        ("POST", f"{url}/songs/move", {"from": 0, "to": 0}), ("DELETE", f"{url}/songs/0", None),
+    ]  # fmt: skip
+    missing = songs.get("/playlists/9999999", headers=intruder)
+    for method, path, body in probes:
+        response = songs.request(method, path, json=body, headers=intruder)
+        assert (response.status_code, response.json()) == (404, missing.json()), (method, path)
+    listed = songs.get("/playlists", headers=intruder).json()
+    assert world.playlist_id not in [p["id"] for p in listed]
+    assert songs.get(url, headers=owner).json() == before
+    assert [s["id"] for s in songs.get(f"{url}/songs", headers=owner).json()] == [world.song_id]
+
+    assert songs.patch(url, json={"public": True}, headers=owner).status_code == 200
+    assert songs.get(url, headers=intruder).status_code == 200
+    for method, path, body in probes[2:]:
+        response = songs.request(method, path, json=body, headers=intruder)
+        assert response.status_code == 403, (method, path, response.text)
+    assert [s["id"] for s in songs.get(f"{url}/songs", headers=owner).json()] == [world.song_id]
+
+
 # API3: broken object property level authorization (mass assignment) --------
 
 

@@ -22,6 +22,7 @@ from common.keys import public_jwk
 from common.settings import Settings
 from database.catalogue import catalogue_keys
 from database.models import Song, User, UserLike
+from database.tables import plays
 from scripts.bench.catalogue import Catalogue, load
 from scripts.bench.main import database_url
 from scripts.bench.reference import create_app, driver_name
@@ -64,9 +65,20 @@ def mint(settings: Settings, user_id: int) -> str:
     return jwt.encode(claims, private, algorithm="RS256", headers={"kid": kid})
 
 
+# (user, song: "first" or "last", time): LIKER played the first song twice, OTHER
+# once; the times with and without a fraction, as both apps must write them.
+PLAYED = [
+    (LIKER, "first", datetime(2026, 1, 17, 10, 0, 0, 250_000, tzinfo=UTC)),
+    (LIKER, "first", datetime(2025, 1, 1, tzinfo=UTC)),
+    (OTHER, "first", datetime(2026, 2, 1, tzinfo=UTC)),
+    (OTHER, "last", datetime(2026, 2, 2, 8, 30, tzinfo=UTC)),
+]
+
+
 def add_likes(url: str, catalogue: Catalogue) -> None:
-    """Two users; LIKER likes the first and the last song, OTHER the first. The last
-    song gets text and values that test the JSON: non-ASCII, escapes, nulls, a date."""
+    """Two users; LIKER likes the first and the last song, OTHER the first; their
+    plays (PLAYED). The last song gets text and values that test the JSON:
+    non-ASCII, escapes, nulls, a date."""
     now = datetime.now(UTC)
     engine = create_engine(url)
     try:
@@ -83,6 +95,12 @@ def add_likes(url: str, catalogue: Catalogue) -> None:
                 insert(UserLike.__table__),
                 [{"user_id": user, "song_id": song, "created_at": now} for user, song in likes],
             )
+            song_ids = {"first": catalogue.first_song, "last": catalogue.last_song}
+            connection.execute(
+                insert(plays),
+                [{"user_id": user, "song_id": song_ids[song], "played_at": at}
+                 for user, song, at in PLAYED],
+            )  # fmt: skip
             songs = Song.__table__
             connection.execute(
                 update(songs)
@@ -159,7 +177,18 @@ def test_a_song_is_the_fleets_json_byte_for_byte(
     ]
     for song_id, caller, like_count, liked in cases:
         body = same_answer(clients, f"/songs/{song_id}", bearer(bench, caller))
-        assert f'"like_count":{like_count},"liked_by_me":{str(liked).lower()}}}' in body.decode()
+        assert f'"like_count":{like_count},"liked_by_me":{str(liked).lower()},' in body.decode()
+    plays = [  # (song, caller, its play count, the caller's, the caller's last play)
+        (c.first_song, LIKER, 3, 2, '"2026-01-17T10:00:00.250000Z"'),
+        (c.first_song, OTHER, 3, 1, '"2026-02-01T00:00:00Z"'),
+        (c.last_song, LIKER, 1, 0, "null"),
+        (c.last_song, OTHER, 1, 1, '"2026-02-02T08:30:00Z"'),
+        (middle, LIKER, 0, 0, "null"),
+    ]
+    for song_id, caller, play_count, mine, last in plays:
+        body = same_answer(clients, f"/songs/{song_id}", bearer(bench, caller))
+        expected = f'"play_count":{play_count},"my_play_count":{mine},"last_played_at":{last}}}'
+        assert body.decode().endswith(expected), body
     odd = same_answer(clients, f"/songs/{c.last_song}", bearer(bench, LIKER)).decode()
     assert '"release_date":"1999-12-31","created_at":"2020-01-01T00:00:00Z",' in odd
     assert '"updated_at":"2020-01-01T00:00:00.120000Z"' in odd
@@ -194,7 +223,10 @@ def test_the_first_page_and_its_link_are_the_fleets(
         range(bench.catalogue.first_song, bench.catalogue.first_song + 50)
     )
     assert all(song["liked_by_me"] is None for song in page.json())
+    assert all(song["my_play_count"] is None for song in page.json())
+    assert all(song["last_played_at"] is None for song in page.json())
     assert page.json()[0]["like_count"] == 2
+    assert page.json()[0]["play_count"] == 3
     assert page.links["next"]["url"].startswith("http://testserver/songs?limit=50&cursor=")
     # The whole catalogue in one page: no next page, no Link, on either side.
     same_answer(clients, "/songs?limit=200")
