@@ -183,7 +183,8 @@ songs = Table(
     *_catalogue_keys(),
     *_timestamps(),
     *_catalogue_indexes(),
-    Index(None, "artist_id", "id"),
+    # An artist's songs page, by title: one range of this index.
+    Index(None, "artist_id", "title_key", "id"),
     **NEVER_REUSE_IDS,
 )
 

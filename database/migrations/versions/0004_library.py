@@ -38,6 +38,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 CATALOGUE = ("songs", "albums")
+# The index beginning with artist_id: an artist's songs list by title, albums by id.
+ARTIST_INDEX = {"songs": ["artist_id", "title_key", "id"], "albums": ["artist_id", "id"]}
 KEY_LENGTH = 200  # artists' name_key and sort_name_key; equal to artist_key's
 TERM_LENGTH = 100
 LIKES = {"album_likes": "albums", "artist_likes": "artists"}
@@ -111,7 +113,8 @@ def upgrade() -> None:
                     "artist_id", BigId, sa.ForeignKey("artists.id", name=foreign_key), nullable=True
                 ),
             )
-        op.create_index(op.f(f"ix_{table}_artist_id_id"), table, ["artist_id", "id"])
+        columns = ARTIST_INDEX[table]
+        op.create_index(op.f(f"ix_{table}_{'_'.join(columns)}"), table, columns)
     op.add_column("albums", sa.Column("release_date", sa.Date(), nullable=True))
     op.add_column(
         "album_songs",
@@ -199,7 +202,7 @@ def downgrade() -> None:
         # The foreign key first: MariaDB keeps the index while a key needs it.
         if op.get_context().dialect.name != "sqlite":
             op.drop_constraint(op.f(f"fk_{table}_artist_id_artists"), table, type_="foreignkey")
-        op.drop_index(op.f(f"ix_{table}_artist_id_id"), table_name=table)
+        op.drop_index(op.f(f"ix_{table}_{'_'.join(ARTIST_INDEX[table])}"), table_name=table)
         op.drop_column(table, "artist_id")
     op.drop_table("artist_terms")
     op.drop_table("artists")
