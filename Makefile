@@ -68,14 +68,14 @@ api-docs: venv ## Write docs/API.md and docs/openapi/*.json from the services' O
 migrate: venv ## Bring the database schema to the newest migration
 	$(BIN)/python -m database migrate
 
-seed: venv ## Add the demo catalogue (36 albums, about 425 songs); running it again adds nothing
+seed: venv ## Add the demo library (48 albums, 569 songs, 16 artists, 4 playlists, 400 plays); again adds nothing
 	$(BIN)/python -m database.seed
 
 bench: venv ## Load 100k songs, drive every scenario with wrk against a baseline app (BENCH_ARGS=--quick ...)
 	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk (brew install wrk)" >&2; exit 1; }
 	$(BIN)/python -m scripts.bench $(BENCH_ARGS)
 
-bench-catalogue: venv ## Time catalogue pages at 1,000 vs 1,000,000 songs (slow; BENCH_ARGS=...)
+bench-catalogue: venv ## Time library pages at 1/1000 vs full size: 1M songs, 10M plays (slow; BENCH_ARGS=--quick)
 	$(BIN)/python scripts/bench_catalogue.py $(BENCH_ARGS)
 
 admin: venv ## Create or promote the admin from ADMIN_EMAIL / ADMIN_PASSWORD

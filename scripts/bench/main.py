@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scripts.bench import report
-from scripts.bench.catalogue import load
+from scripts.bench.catalogue import PLAYLISTS, load
 from scripts.bench.reference import driver_name
 from scripts.bench.report import Reference, Row
 from scripts.bench.scenarios import (
@@ -148,8 +148,12 @@ def bench_database(name: str, args: argparse.Namespace, workdir: Path) -> tuple[
     rows: list[Row] = []
     with database_url(name, data_dir) as url:
         prepare(data_dir, url)
-        say(f"[{name}] loading {args.songs:,} songs and {args.albums:,} albums ...")
-        catalogue = load(url, args.songs, args.albums)
+        say(
+            f"[{name}] loading {args.songs:,} songs, {args.albums:,} albums, their artists, "
+            f"{PLAYLISTS} playlists and {args.songs:,} plays ..."
+        )
+        # As many plays as songs: the songs' play counts are not all zero.
+        catalogue = load(url, args.songs, args.albums, plays_count=args.songs)
         say(f"[{name}] loaded in {catalogue.seconds:.1f} s")
         single: dict[str, Row] = {}
         with running(data_dir, url, workers=1, baseline=True) as fleet:
@@ -271,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.monotonic()
     header = (f"MusicPlayer bench {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {git_revision()}: "
-              f"{args.songs:,} songs / {args.albums:,} albums; {args.duration} s per scenario "
+              f"{args.songs:,} songs / {args.albums:,} albums / {PLAYLISTS} playlists / "
+              f"{args.songs:,} plays; {args.duration} s per scenario "
               f"after {args.warmup} s warm-up; {args.connections} connections (logins 8); "
               f"one uvicorn worker per service unless WORKERS=2, one for the baseline "
               f"and one for the reference; "

@@ -18,6 +18,9 @@ STORM_LEAD_SECONDS = 1
 # the search path that may read far into the table.
 SEARCH_FLOOD_CLIENTS = 16
 NO_MATCH = "zqxjvkw"
+# A word of about one song title in twelve (scripts/bench/catalogue.py WORDS): the
+# search page of each type is full.
+SEARCH_TERM = "love"
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,9 @@ SCALED = ("song_by_id", "songs_page")
 REFERENCE_BY_ID = "reference_song_by_id"
 REFERENCE_PAGE = "reference_songs_page"
 PAGES = frozenset(
-    {"songs_page", "songs_deep_page", "songs_genre_page", "album_songs", REFERENCE_PAGE}
-)
+    {"songs_page", "songs_deep_page", "songs_genre_page", "album_songs", "search",
+     "playlist_page", REFERENCE_PAGE}
+)  # fmt: skip
 # The reference targets hold on PostgreSQL only, in place of the baseline's: there
 # the fleet and the reference both wait on a server, and the gap is the stack's
 # own. On SQLite the baseline targets stay the ones that count.
@@ -68,6 +72,7 @@ def scenarios(inputs: Inputs) -> list[Scenario]:
     tokens = tuple(inputs.tokens)
     songs = (str(c.first_song), str(c.last_song))
     albums = (str(c.first_album), str(c.last_album))
+    playlists = (str(c.first_playlist), str(c.last_playlist))
     return [
         Scenario("song_by_id", "GET /songs/{id} (auth, random id)", "song", "/",
                  "random_get.lua", ("/songs/%d", *songs, *tokens), min_ratio=0.25,
@@ -80,6 +85,11 @@ def scenarios(inputs: Inputs) -> list[Scenario]:
                  f"/songs?genre={GENRE}&limit=50", "plain.lua"),
         Scenario("album_songs", "GET /albums/{id}/songs (auth, random id)", "album", "/",
                  "random_get.lua", ("/albums/%d/songs", *albums, *tokens)),
+        Scenario("search", f"GET /search?q={SEARCH_TERM} (artists, albums, songs)", "song",
+                 f"/search?q={SEARCH_TERM}", "plain.lua", min_ratio=0.05),
+        Scenario("playlist_page", "GET /playlists/{id}/songs?limit=50 (auth, random id)",
+                 "song", "/", "random_get.lua",
+                 ("/playlists/%d/songs?limit=50", *playlists, *tokens), min_ratio=0.05),
         Scenario("like_unlike", "POST/DELETE /songs/{id}/like (random)", "song", "/",
                  "like_unlike.lua", (*songs, *tokens), min_ratio=0.10),
         Scenario("login", "POST /auth/login", "auth", "/auth/login", "login.lua",

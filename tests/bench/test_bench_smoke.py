@@ -25,7 +25,8 @@ from tests.e2e.fleet import REPO_ROOT, SERVICES
 pytestmark = pytest.mark.e2e
 
 SCENARIOS = ["song_by_id", "songs_page", "songs_deep_page", "songs_genre_page",
-             "album_songs", "like_unlike", "login", "logins_in_storm"]  # fmt: skip
+             "album_songs", "search", "playlist_page", "like_unlike", "login",
+             "logins_in_storm"]  # fmt: skip
 MEASURED = [BASELINE.key, REFERENCE_BY_ID, REFERENCE_PAGE, *SCENARIOS, LOGIN_STORM,
             "searches_in_flood", SEARCH_FLOOD, *(f"{key}_workers2" for key in SCALED)]  # fmt: skip
 
@@ -60,6 +61,9 @@ def test_every_scenario_answers_without_errors(wrk: str, database: str, tmp_path
         assert f"| {row['label']} " in done.stdout, f"{row['label']} is not in the table"
         # Every measured row is also a ratio to the reference (the table's "x ref").
         assert row["reference_ratio"] > 0, row
+    # The library's rows hold a target of their own against the baseline, everywhere.
+    for key in ("search", "playlist_page"):
+        assert ">= 0.05x base" in rows[key]["target"], rows[key]
     driver = {"sqlite": "sqlite3", "postgresql": "asyncpg"}[database]
     assert f"({driver}, hand-written)" in rows[REFERENCE_BY_ID]["label"]
     assert rows[REFERENCE_BY_ID]["reference_ratio"] == pytest.approx(1.0)
@@ -69,3 +73,22 @@ def test_every_scenario_answers_without_errors(wrk: str, database: str, tmp_path
     for key in SCALED:
         assert ("x ref" in rows[key]["target"]) == (database == "postgresql"), rows[key]
         assert ("x base" in rows[key]["target"]) == (database == "sqlite"), rows[key]
+
+
+def test_the_catalogue_bench_measures_every_row(tmp_path: Path) -> None:
+    """`make bench-catalogue` at its small size only: every page it times answers
+    in full (the script stops at a short page or an error), in a few seconds."""
+    output = tmp_path / "catalogue.json"
+    done = subprocess.run(
+        [sys.executable, "scripts/bench_catalogue.py", "--sizes", "1000", "--repeats", "2",
+         "--json", str(output)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads(output.read_text())["results"]["1000"]
+    for row in ("artists page (/artists?limit=50)", "artist's songs (/artists/{id}/songs)",
+                "playlist page (/playlists/{id}/songs)", "my plays (/songs/played?limit=50)",
+                "my top (/songs/top?period=month)", "search page (/search?q=love)",
+                "search page (/search?q=zzzqx, none)", "first page"):  # fmt: skip
+        assert results[row] > 0, row
+        assert row in done.stdout
