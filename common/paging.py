@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlencode
@@ -164,6 +164,22 @@ def keyset_cursor(sort: Sort, value: Any, row_id: int) -> str:
     """The cursor for the page after a row; it names its sort, so it cannot be
     replayed against another one."""
     return encode_cursor({"sort": str(sort), "value": sort_value_to_json(value), "id": row_id})
+
+
+R = TypeVar("R")
+
+
+def keyset_page(
+    rows: Sequence[R], limit: int, sort: Sort, key: Callable[[R], tuple[Any, int]]
+) -> tuple[Sequence[R], str | None]:
+    """Split `rows`, read with `limit + 1` (one more tells whether a next page
+    exists, without a COUNT), into the page shown and the cursor of the next page
+    (None on the last). `key(row)` is the row's (sort value, id)."""
+    shown = rows[:limit]
+    if len(rows) <= limit:
+        return shown, None
+    value, row_id = key(shown[-1])
+    return shown, keyset_cursor(sort, value, row_id)
 
 
 def parse_keyset_cursor(cursor: str | None, sort: Sort, kind: type) -> After | None:

@@ -36,7 +36,7 @@ from common.paging import (
     cursor_after,
     decode_cursor,
     encode_cursor,
-    keyset_cursor,
+    keyset_page,
     page_start,
     parse_keyset_cursor,
 )
@@ -171,11 +171,9 @@ class AlbumService:
             rows = uow.album_likes.liked(
                 caller.user_id, after=after, offset=page.offset, limit=page.limit + 1
             )
-        shown = rows[: page.limit]
-        next_cursor = None
-        if len(rows) > page.limit:
-            last = shown[-1]
-            next_cursor = keyset_cursor(NEWEST_LIKE_FIRST, last.liked_at, last.view.album.id)
+        shown, next_cursor = keyset_page(
+            rows, page.limit, NEWEST_LIKE_FIRST, lambda row: (row.liked_at, row.view.album.id)
+        )
         items = [
             LikedAlbumOut.model_validate(album_fields(row.view) | {"liked_at": row.liked_at})
             for row in shown

@@ -38,6 +38,7 @@ from common.paging import (
     decode_cursor,
     encode_cursor,
     keyset_cursor,
+    keyset_page,
     page_start,
     parse_keyset_cursor,
 )
@@ -178,11 +179,9 @@ class ArtistService:
             rows = uow.artist_likes.liked(
                 caller.user_id, after=after, offset=page.offset, limit=page.limit + 1
             )
-        shown = rows[: page.limit]
-        next_cursor = None
-        if len(rows) > page.limit:
-            last = shown[-1]
-            next_cursor = keyset_cursor(NEWEST_LIKE_FIRST, last.liked_at, last.view.artist.id)
+        shown, next_cursor = keyset_page(
+            rows, page.limit, NEWEST_LIKE_FIRST, lambda row: (row.liked_at, row.view.artist.id)
+        )
         items = [
             LikedArtistOut.model_validate(row.view.fields() | {"liked_at": row.liked_at})
             for row in shown

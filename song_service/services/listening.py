@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from common.paging import Page, PageParams, keyset_cursor, parse_keyset_cursor
+from common.paging import Page, PageParams, keyset_page, parse_keyset_cursor
 from common.tokens import Principal
 from database.types import utcnow
 from song_service.repos.base import SongUnitOfWork, SongView
@@ -52,11 +52,9 @@ class ListeningService:
             rows = uow.plays.history(
                 caller.user_id, after=after, offset=page.offset, limit=page.limit + 1
             )
-        shown = rows[: page.limit]
-        next_cursor = None
-        if len(rows) > page.limit:
-            last = shown[-1]
-            next_cursor = keyset_cursor(NEWEST_PLAY_FIRST, last.played_at, last.view.song.id)
+        shown, next_cursor = keyset_page(
+            rows, page.limit, NEWEST_PLAY_FIRST, lambda row: (row.played_at, row.view.song.id)
+        )
         items = [
             PlayedSongOut.model_validate(view_fields(row.view) | {"played_at": row.played_at})
             for row in shown

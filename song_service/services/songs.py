@@ -16,7 +16,7 @@ from common.paging import (
     Page,
     PageParams,
     cursor_after,
-    keyset_cursor,
+    keyset_page,
     page_start,
     parse_keyset_cursor,
 )
@@ -128,10 +128,9 @@ class SongService:
             shown_ids = [row.song.id for row in rows[: page.limit]]
             counts = uow.likes.counts(shown_ids)
             plays = uow.plays.states(shown_ids, caller.user_id)
-        shown = rows[: page.limit]
-        next_cursor = None
-        if len(rows) > page.limit:
-            next_cursor = keyset_cursor(NEWEST_LIKE_FIRST, shown[-1].liked_at, shown[-1].song.id)
+        shown, next_cursor = keyset_page(
+            rows, page.limit, NEWEST_LIKE_FIRST, lambda row: (row.liked_at, row.song.id)
+        )
         items = [
             LikedSongOut.model_validate(
                 view_fields(SongView(row.song, counts[row.song.id], True, *plays[row.song.id]))
