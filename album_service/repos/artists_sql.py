@@ -40,7 +40,7 @@ from album_service.repos.likes_sql import SqlLikes, like_statements, liked_page
 from album_service.repos.views_sql import ALBUM_COLUMNS, ALBUM_STATE, album_view, viewer_params
 from database.artists import artist_fields
 from database.keyset import After, sql_after, sql_order
-from database.search import SearchRank, sql_matches, sql_search_page, sync_terms
+from database.search import SearchRank, bound_search_page, sql_matches, sync_terms
 from database.tables import albums, artist_likes, artists, songs
 from database.types import utcnow
 from database.unit_of_work import locked
@@ -93,6 +93,8 @@ ARTIST_STATE = [
     .label("cover"),
 ]
 VIEW_BY_ID = select(*ARTIST_COLUMNS, *ARTIST_STATE).where(artists.c.id == bindparam("artist_id"))
+# The rows of a list: one object, so database.search caches a ranked page around it.
+ARTIST_VIEWS = select(*ARTIST_COLUMNS, *ARTIST_STATE)
 LOCK_ARTIST = locked(
     select(artists.c.id, artists.c.name, artists.c.sort_name).where(
         artists.c.id == bindparam("artist_id")
@@ -157,10 +159,10 @@ class SqlArtistRepository:
         return _view(row, viewer_id) if row else None
 
     def list_views(self, query: ArtistQuery, viewer_id: int | None) -> list[ArtistView]:
-        statement = select(*ARTIST_COLUMNS, *ARTIST_STATE)
+        statement, params = ARTIST_VIEWS, viewer_params(viewer_id)
         if query.ranked:
             assert query.q is not None  # noqa: S101 - ArtistQuery.ranked says so
-            statement = sql_search_page(
+            statement, search_params = bound_search_page(
                 statement,
                 artists,
                 query.q,
@@ -168,6 +170,7 @@ class SqlArtistRepository:
                 limit=query.limit,
                 after=query.after if isinstance(query.after, SearchRank) else None,
             )
+            params |= search_params
         else:
             sort = query.sort or DEFAULT_ARTIST_SORT
             if query.q is not None and (matches := sql_matches(artists, query.q)) is not None:
@@ -177,7 +180,7 @@ class SqlArtistRepository:
                 statement = statement.where(sql_after(column, artists.c.id, sort, query.after))
             statement = statement.order_by(*sql_order(column, artists.c.id, sort))
             statement = statement.offset(query.offset).limit(query.limit)
-        rows = self._connection.execute(statement, viewer_params(viewer_id))
+        rows = self._connection.execute(statement, params)
         return [_view(row, viewer_id) for row in rows]
 
     def update(self, artist_id: int, changes: dict[str, Any]) -> ArtistRecord | None:

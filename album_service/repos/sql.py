@@ -47,7 +47,13 @@ from album_service.repos.views_sql import (
 from database.artists import artist_id_for
 from database.catalogue import catalogue_keys, sort_column, sql_filters
 from database.keyset import After, sql_after, sql_order
-from database.search import SEARCHED_FIELDS, SearchRank, sql_search_page, sync_terms
+from database.search import (
+    SEARCHED_FIELDS,
+    SearchRank,
+    bound_search_page,
+    sql_search_page,
+    sync_terms,
+)
 from database.tables import album_likes, album_songs, albums, songs
 from database.types import utcnow
 from database.unit_of_work import SqlUnitOfWork, locked
@@ -86,12 +92,13 @@ class SqlAlbumRepository:
         return album_view(row, viewer_id) if row else None
 
     def list(self, query: AlbumQuery) -> list[AlbumRecord]:
-        rows = self._connection.execute(_page(select(*ALBUM_COLUMNS), query))
+        statement, params = _page(ALBUM_ROWS, query)
+        rows = self._connection.execute(statement, params)
         return [AlbumRecord(*row[:ALBUM_WIDTH]) for row in rows]
 
     def list_views(self, query: AlbumQuery, viewer_id: int | None) -> list[AlbumView]:
-        statement = _page(select(*ALBUM_COLUMNS, *ALBUM_STATE), query)
-        rows = self._connection.execute(statement, viewer_params(viewer_id))
+        statement, params = _page(ALBUM_VIEWS, query)
+        rows = self._connection.execute(statement, params | viewer_params(viewer_id))
         return [album_view(row, viewer_id) for row in rows]
 
     def update(self, album_id: int, changes: dict[str, Any]) -> AlbumRecord | None:
@@ -248,28 +255,42 @@ def _select(connection: Connection, album_id: int) -> AlbumRecord | None:
     return AlbumRecord(**row._mapping) if row else None
 
 
-def _page(statement: Select[Any], query: AlbumQuery) -> Select[Any]:
-    """`statement` (a SELECT of album columns) limited to the query's page, in its order."""
+# The rows of a list: single objects, so database.search caches a ranked page
+# around them per shape.
+ALBUM_ROWS = select(*ALBUM_COLUMNS)
+ALBUM_VIEWS = select(*ALBUM_COLUMNS, *ALBUM_STATE)
+
+
+def _page(statement: Select[Any], query: AlbumQuery) -> tuple[Select[Any], dict[str, Any]]:
+    """`statement` (a SELECT of album columns) limited to the query's page, in its
+    order, and the parameters to bind (an unfiltered ranked page is built once per
+    shape: the request only binds values)."""
     if query.ranked:
         assert query.q is not None  # noqa: S101 - AlbumQuery.ranked says so
-        return sql_search_page(
+        after = query.after if isinstance(query.after, SearchRank) else None
+        where = sql_filters(albums, q=None, genre=query.genre, artist=query.artist, residual=True)
+        if not where:
+            return bound_search_page(
+                statement, albums, query.q, offset=query.offset, limit=query.limit, after=after
+            )
+        # Filter values are literals of new conditions: built per request.
+        page = sql_search_page(
             statement,
             albums,
             query.q,
             offset=query.offset,
             limit=query.limit,
-            after=query.after if isinstance(query.after, SearchRank) else None,
-            where=sql_filters(
-                albums, q=None, genre=query.genre, artist=query.artist, residual=True
-            ),
+            after=after,
+            where=where,
         )
+        return page, {}
     sort = query.sort or DEFAULT_SORT
     statement = _filtered(statement, query)
     column = sort_column(albums, sort.field)
     if isinstance(query.after, After):
         statement = statement.where(sql_after(column, albums.c.id, sort, query.after))
     statement = statement.order_by(*sql_order(column, albums.c.id, sort))
-    return statement.offset(query.offset).limit(query.limit)
+    return statement.offset(query.offset).limit(query.limit), {}
 
 
 def _after_track(after: After) -> ColumnElement[bool]:

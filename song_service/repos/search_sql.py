@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, Table, func, select, union
 
-from database.search import sql_search_page
+from database.search import bound_search_page
 from database.tables import album_songs, albums, artists, songs
 from song_service.repos.base import SongView
 from song_service.repos.search_base import AlbumSummary, ArtistSummary, GenreSummary
@@ -40,6 +40,11 @@ ALBUM_COLUMNS = [
     albums.c.updated_at,
 ]
 ARTIST_WIDTH, ALBUM_WIDTH = len(ARTIST_COLUMNS), len(ALBUM_COLUMNS)
+# Built once: database.search caches each page statement per shape around them,
+# so a search only binds its values.
+ARTIST_ROWS = select(*ARTIST_COLUMNS)
+ALBUM_ROWS = select(*ALBUM_COLUMNS)
+SONG_ROWS = select(*SONG_COLUMNS, *VIEW_STATE)
 
 
 def _genres(offset: int, limit: int) -> Select[Any]:
@@ -84,18 +89,18 @@ class SqlSearchRepository:
         self._connection = connection
 
     def artists(self, q: str, *, offset: int, limit: int) -> list[ArtistSummary]:
-        statement = sql_search_page(select(*ARTIST_COLUMNS), artists, q, offset=offset, limit=limit)
-        return [ArtistSummary(*row[:ARTIST_WIDTH]) for row in self._connection.execute(statement)]
+        page = bound_search_page(ARTIST_ROWS, artists, q, offset=offset, limit=limit)
+        rows = self._connection.execute(page.statement, page.params)
+        return [ArtistSummary(*row[:ARTIST_WIDTH]) for row in rows]
 
     def albums(self, q: str, *, offset: int, limit: int) -> list[AlbumSummary]:
-        statement = sql_search_page(select(*ALBUM_COLUMNS), albums, q, offset=offset, limit=limit)
-        return [AlbumSummary(*row[:ALBUM_WIDTH]) for row in self._connection.execute(statement)]
+        page = bound_search_page(ALBUM_ROWS, albums, q, offset=offset, limit=limit)
+        rows = self._connection.execute(page.statement, page.params)
+        return [AlbumSummary(*row[:ALBUM_WIDTH]) for row in rows]
 
     def songs(self, q: str, *, offset: int, limit: int, viewer_id: int | None) -> list[SongView]:
-        statement = sql_search_page(
-            select(*SONG_COLUMNS, *VIEW_STATE), songs, q, offset=offset, limit=limit
-        )
-        rows = self._connection.execute(statement, viewer_params(viewer_id))
+        page = bound_search_page(SONG_ROWS, songs, q, offset=offset, limit=limit)
+        rows = self._connection.execute(page.statement, page.params | viewer_params(viewer_id))
         return [song_view(row, viewer_id) for row in rows]
 
     def genres(self, *, offset: int, limit: int) -> list[GenreSummary]:

@@ -24,7 +24,13 @@ from sqlalchemy.exc import IntegrityError
 from database.artists import artist_id_for
 from database.catalogue import catalogue_keys, sort_column, sql_filters
 from database.keyset import After, Sort, sql_after, sql_order
-from database.search import SEARCHED_FIELDS, SearchRank, sql_search_page, sync_terms
+from database.search import (
+    SEARCHED_FIELDS,
+    SearchRank,
+    bound_search_page,
+    sql_search_page,
+    sync_terms,
+)
 from database.tables import album_songs, songs
 from database.tables import user_likes as likes
 from database.types import utcnow
@@ -68,6 +74,8 @@ DELETE_LIKE = delete(likes).where(
     likes.c.user_id == bindparam("user_id"), likes.c.song_id == bindparam("song_id")
 )
 LIKE_COUNT = select(func.count()).select_from(likes).where(likes.c.song_id == bindparam("song_id"))
+# The rows of a ranked page: one object, so database.search caches the page per shape.
+RANKED_VIEWS = select(*SONG_COLUMNS, *VIEW_STATE)
 
 
 def _record(row: Any) -> SongRecord:
@@ -100,7 +108,8 @@ class SqlSongRepository:
     def list_views(self, query: SongQuery, viewer_id: int | None) -> list[SongView]:
         params = viewer_params(viewer_id)
         if query.ranked:
-            statement = _ranked_page(query)
+            statement, search_params = _ranked_page(query)
+            params |= search_params
         elif _is_browsing(query):
             after = query.after if isinstance(query.after, After) else None
             statement = _browsing_page(query.sort or DEFAULT_SORT, keyset=after is not None)
@@ -147,19 +156,26 @@ def _paged(statement: Select[Any], query: SongQuery) -> Select[Any]:
     return statement.offset(query.offset).limit(query.limit)
 
 
-def _ranked_page(query: SongQuery) -> Select[Any]:
+def _ranked_page(query: SongQuery) -> tuple[Select[Any], dict[str, Any]]:
     """A page of `q`'s matches in relevance order, through the search terms index
-    (database.search): its cost does not grow with the catalogue."""
+    (database.search): its cost does not grow with the catalogue. Unfiltered, the
+    statement is built once per shape and the request only binds values."""
     assert query.q is not None  # noqa: S101 - SongQuery.ranked says so
     after = query.after if isinstance(query.after, SearchRank) else None
-    return sql_search_page(
-        select(*SONG_COLUMNS, *VIEW_STATE),
-        songs,
-        query.q,
-        offset=query.offset,
-        limit=query.limit,
-        after=after,
-        where=sql_filters(songs, q=None, genre=query.genre, artist=query.artist, residual=True),
+    where = sql_filters(songs, q=None, genre=query.genre, artist=query.artist, residual=True)
+    if where:  # filter values are literals of new conditions: built per request
+        statement = sql_search_page(
+            RANKED_VIEWS,
+            songs,
+            query.q,
+            offset=query.offset,
+            limit=query.limit,
+            after=after,
+            where=where,
+        )
+        return statement, {}
+    return bound_search_page(
+        RANKED_VIEWS, songs, query.q, offset=query.offset, limit=query.limit, after=after
     )
 
 
