@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from database.unit_of_work import is_refused_value, is_retryable
+from database.unit_of_work import RerunUnit, is_refused_value, is_retryable
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +160,12 @@ async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
     return _error(500, "Internal server error")
 
 
+async def _overtaken(_: Request, exc: RerunUnit) -> JSONResponse:
+    # Every re-run was overtaken again: the same answer as a deadlock's.
+    logger.warning("unit of work overtaken on every attempt")
+    return _error(503, "Database busy; retry the request", {"Retry-After": "1"})
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", exc_info=exc)
     return _error(500, "Internal server error")
@@ -171,4 +177,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(PoolTimeoutError, _database_unavailable)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(RerunUnit, _overtaken)
     app.add_exception_handler(Exception, _unexpected)

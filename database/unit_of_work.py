@@ -99,10 +99,16 @@ def is_refused_value(exc: BaseException) -> bool:
     return isinstance(sqlstate, str) and sqlstate.startswith("22")
 
 
+class RerunUnit(Exception):  # noqa: N818 - a request, not a failure
+    """Raised inside a unit whose reads were overtaken before it could lock what
+    it needs in a deadlock-free order: `run_unit` rolls it back and runs the use
+    case again, as it does for a deadlock victim."""
+
+
 def is_rerunnable(exc: BaseException) -> bool:
     """True when running the whole use case again is the answer: a lost race or a
     pooled connection found dead before anything was committed."""
-    return is_retryable(exc) or is_stale_connection(exc)
+    return isinstance(exc, RerunUnit) or is_retryable(exc) or is_stale_connection(exc)
 
 
 def is_stale_connection(exc: BaseException) -> bool:

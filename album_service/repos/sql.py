@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from album_service.repos.artists_sql import SqlArtistLikeRepository, SqlArtistRepository
 from album_service.repos.base import (
@@ -162,11 +163,17 @@ class SqlAlbumRepository:
             number = (
                 self._next_track_number(album_id, disc) if track_number is None else track_number
             )
-            connection.execute(
-                insert(album_songs).values(
-                    album_id=album_id, song_id=song_id, disc_number=disc, track_number=number
+            try:
+                connection.execute(
+                    insert(album_songs).values(
+                        album_id=album_id, song_id=song_id, disc_number=disc, track_number=number
+                    )
                 )
-            )
+            except IntegrityError as exc:
+                # The album is locked and the pair was not linked, so only the
+                # song's foreign key is left: a delete of the song, seen above,
+                # committed before this insert's key check could read it.
+                raise SongNotFoundError from exc
             return LinkRecord(album_id, song_id, disc, number)
         disc = current.disc_number if disc_number is None else disc_number
         if track_number is not None:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from database.unit_of_work import (
     COMMIT_OUTCOME_UNKNOWN,
+    RerunUnit,
     is_stale_connection,
     run_read,
     run_unit,
@@ -63,8 +64,9 @@ def test_a_read_is_run_again_once_on_a_dead_connection() -> None:
         dropped(),
         OperationalError("x", None, DriverError("40001")),
         DBAPIError("x", None, DriverError("40P01")),
+        RerunUnit(),
     ],
-    ids=["dead connection", "serialization failure", "deadlock"],
+    ids=["dead connection", "serialization failure", "deadlock", "overtaken reads"],
 )
 def test_a_write_is_run_again_after_a_lost_race_or_a_dead_connection(error: Exception) -> None:
     calls, use_case = failing(error)

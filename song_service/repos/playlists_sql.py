@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from database.tables import folded_key, playlist_songs, playlists, songs, users
 from database.types import utcnow
-from database.unit_of_work import locked
+from database.unit_of_work import RerunUnit, locked
 from database.writes import insert_stamped
 from song_service.repos.base import AccountGoneError, SongNotFoundError
 from song_service.repos.playlists_base import (
@@ -120,9 +120,9 @@ ENTRY_PAGE = (
     .offset(bindparam("offset"))
     .limit(bindparam("limit"))
 )
-# The playlists holding a song, locked in id order: two song deletes sharing
+# The playlists holding a song, in id order; locked, two song deletes sharing
 # playlists lock them in the same order, so neither can wait on the other.
-PLAYLISTS_WITH_SONG = locked(
+HOLDING_SONG = (
     select(playlists.c.id)
     .where(
         playlists.c.id.in_(
@@ -131,7 +131,10 @@ PLAYLISTS_WITH_SONG = locked(
             )
         )
     )
-    .order_by(playlists.c.id),
+    .order_by(playlists.c.id)
+)
+PLAYLISTS_WITH_SONG = locked(
+    HOLDING_SONG,
     playlists,
 )
 # LIKE patterns carry user text: this character escapes its wildcards. Not the
@@ -272,14 +275,20 @@ class SqlPlaylistRepository:
 
     def remove_song(self, song_id: int) -> list[int]:
         connection = self._connection
-        # The song's lock first: a concurrent insert of it into another playlist
-        # either committed before (and is seen below) or waits on this lock and
-        # then finds the song gone. An edit already holding a playlist that holds
-        # the song, and waiting on the song (its foreign key check), makes a
-        # deadlock with this; the database aborts one and run_unit re-runs it.
-        if connection.execute(LOCK_SONG, {"song_id": song_id}).first() is None:
+        key = {"song_id": song_id}
+        # The playlists first, then the song: the order every playlist edit takes
+        # them in (the playlist's row lock, then its foreign key check on the song),
+        # so a delete and an edit queue instead of deadlocking. Once the song is
+        # locked no unit can add it anywhere; one that did between the two reads
+        # holds a playlist not locked here, and locking it now could deadlock with
+        # that playlist's next edit, so the whole unit runs again instead.
+        changed = list(connection.scalars(PLAYLISTS_WITH_SONG, key))
+        if connection.execute(LOCK_SONG, key).first() is None:
             return []
-        changed = list(connection.scalars(PLAYLISTS_WITH_SONG, {"song_id": song_id}))
+        holding = list(connection.scalars(HOLDING_SONG, key))
+        if not set(holding) <= set(changed):
+            raise RerunUnit
+        changed = holding
         for playlist_id in changed:
             # Delete and re-insert the entries from the first one removed on:
             # renumbering with varying steps in place could collide on the key.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from album_service.repos.base import (
     SORTABLE,
@@ -17,6 +19,7 @@ from album_service.repos.base import (
 )
 from album_service.repos.memory import InMemoryAlbumUnitOfWork
 from album_service.repos.sql import SqlAlbumUnitOfWork
+from database import Base
 from database.keyset import After, Sort
 from tests.contract.conftest import Backend
 
@@ -366,3 +369,27 @@ def test_concurrent_identical_links_give_one_link(backend: Backend) -> None:
         numbers = list(pool.map(attempt, range(16)))
     assert numbers == [1] * 16
     assert track_list(repo, album_id) == [(song_id, 1)]
+
+
+def test_a_link_that_loses_a_race_with_the_songs_delete_is_song_not_found(
+    backend: Backend,
+) -> None:
+    """The link sees the song (its delete is not committed yet), inserts, and its
+    foreign key check waits for the delete: when the delete commits, the link is
+    a SongNotFoundError (a 404), not a database error (a 500)."""
+    if backend.database is None:
+        pytest.skip("the in-memory store runs one unit at a time: there is no race")
+    repo = make_repo(backend)
+    album_id = repo.add(album("a")).id
+    song_id = add_song(backend)
+    songs = Base.metadata.tables["songs"]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with backend.database.connect(write=True) as deleting:
+            deleting.execute(delete(songs).where(songs.c.id == song_id))
+            link = pool.submit(make_repo(backend).link, album_id, song_id, None)
+            time.sleep(0.5)  # the link now waits on the delete's lock
+            deleting.commit()
+        # Out of the block: on SQLite the writer's connection is released only here.
+        with pytest.raises(SongNotFoundError):
+            link.result(timeout=30)
+    assert track_list(repo, album_id) == []

@@ -10,6 +10,7 @@ import functools
 import itertools
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -443,3 +444,33 @@ def test_song_deletes_racing_playlist_edits_leave_no_gap(backend: Backend, owner
         final = songs_of(backend, playlist_id)  # asserts positions 0..n-1
         assert doomed not in final
         assert Counter(final)[kept[1]] == 1 and Counter(final)[kept[2]] == 1
+
+
+def test_a_song_delete_queues_behind_an_edit_adding_the_song(backend: Backend, owner: int) -> None:
+    """An edit holds its playlist, then adds the song (its foreign key check reads
+    the song) while the song's delete starts. The delete takes the playlist before
+    the song, as the edit does, so it waits for the edit instead of deadlocking
+    with it; a deadlock would surface here as a database error (a 503 once
+    run_unit's re-runs met it again), so neither side is re-run."""
+    doomed, kept = add_song(backend, "doomed"), add_song(backend, "kept")
+    playlist_id = new_playlist(backend, owner, songs=[doomed, kept])
+    units = song_units(backend)
+    holding = threading.Event()
+
+    def edit_with_a_pause() -> None:
+        with units(write=True) as uow:
+            assert uow.playlists.lock(playlist_id) is not None
+            holding.set()
+            time.sleep(0.5)  # the delete starts meanwhile
+            uow.playlists.insert(playlist_id, [doomed], 0)
+            uow.commit()
+
+    def delete() -> None:
+        assert holding.wait(timeout=10)
+        SongService(units).delete(doomed)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = [pool.submit(edit_with_a_pause), pool.submit(delete)]
+        for job in jobs:
+            job.result(timeout=60)
+    assert songs_of(backend, playlist_id) == [kept]
