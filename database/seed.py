@@ -48,6 +48,7 @@ from database.tables import (
     songs,
     user_likes,
     users,
+    words_key,
 )
 from database.text import canonical_email, fold
 from database.types import utcnow
@@ -274,7 +275,7 @@ def seed_library(connection: Connection, owner_id: int, rng: random.Random) -> t
         exists = connection.scalar(
             select(playlists.c.id).where(
                 playlists.c.owner_id == owner_id,
-                playlists.c.name_key == folded_key("name", name),
+                playlists.c.name_key == words_key("name", name),
             )
         )
         if exists is not None:

@@ -26,7 +26,7 @@ from sqlalchemy import (
     false,
 )
 
-from database.text import fit, fold
+from database.text import fit, fold, fold_words
 from database.types import BigId, UTCDateTime, exact_text, folded_text, utcnow
 
 # Named constraints let migrations alter and drop them on every backend.
@@ -59,6 +59,13 @@ TERM_LENGTH = 100
 def folded_key(field: str, value: str) -> str:
     """The stored key of `value` for the catalogue field `field` (title, artist, genre)."""
     return fit(fold(value), KEY_LENGTHS[field])
+
+
+def words_key(field: str, value: str) -> str:
+    """The words of `value` (database.text.fold_words) joined by single spaces and
+    cut to the key size of `field`: what a playlist name filter compares, so
+    `live` finds "Best (Live)" with the same word rules as search."""
+    return fit(" ".join(fold_words(value)), KEY_LENGTHS[field])
 
 
 def _key_default(field: str) -> Callable[[Any], str]:
@@ -224,7 +231,13 @@ playlists = Table(
     _id(),
     Column("owner_id", BigId, _reference("users"), nullable=False),
     Column("name", Unicode(100), nullable=False),
-    _key("name"),
+    # The name's words (words_key), for the `q` filter; playlists sort by id.
+    Column(
+        "name_key",
+        folded_text(KEY_LENGTHS["name"]),
+        nullable=False,
+        default=lambda context: words_key("name", context.get_current_parameters()["name"]),
+    ),
     Column("description", Unicode(500)),
     Column("public", Boolean, nullable=False, default=False, server_default=false()),
     *_timestamps(),

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 from common.errors import ForbiddenError, InvalidInputError, NotFoundError
-from database.text import fold
+from database.text import fold, fold_words
 from song_service.repos.base import SongView
 
 
@@ -62,10 +62,14 @@ class PlaylistQuery:
     limit: int = 50
 
 
-def name_words(q: str | None) -> list[str]:
-    """The words of a playlist name filter: fold(q) split at spaces. The stored
-    name_key is fold(name), so SQL (LIKE) and memory compare the same strings."""
-    return fold(q).split() if q else []
+def name_words(q: str | None) -> list[str] | None:
+    """The words of a playlist name filter (database.text.fold_words, as search
+    splits them), None for no filter (no `q`, or only spaces). A `q` without any
+    word (`%`, `/`) matches no name. Each word must start a word of the stored
+    name_key (database.tables.words_key), in SQL (LIKE) and in memory alike."""
+    if not q or not fold(q):
+        return None
+    return fold_words(q)
 
 
 class PlaylistNotFoundError(NotFoundError):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from database.memory import MemoryDatabase, Row
-from database.tables import folded_key
+from database.tables import words_key
 from database.types import utcnow
 from song_service.repos.base import AccountGoneError, SongNotFoundError, SongRecord, SongView
 from song_service.repos.playlists_base import (
@@ -29,7 +29,7 @@ class InMemoryPlaylistRepository:
             if owner_id not in self._db.users:
                 raise AccountGoneError
             values = {"description": None, "public": False, **fields, "owner_id": owner_id}
-            values["name_key"] = folded_key("name", values["name"])
+            values["name_key"] = words_key("name", values["name"])
             return self._db.insert("playlists", values)["id"]
 
     def get(self, playlist_id: int) -> PlaylistRecord | None:
@@ -70,7 +70,7 @@ class InMemoryPlaylistRepository:
                 return
             row.update(changes, updated_at=utcnow())
             if "name" in changes:
-                row["name_key"] = folded_key("name", changes["name"])
+                row["name_key"] = words_key("name", changes["name"])
 
     def delete(self, playlist_id: int) -> bool:
         with self._db.lock:
@@ -186,9 +186,14 @@ class InMemoryPlaylistRepository:
         )
 
 
-def _has_words(name_key: str, words: list[str]) -> bool:
-    """The SQL LIKE test: every word starts the key or follows a space in it."""
-    return all(name_key.startswith(word) or f" {word}" in name_key for word in words)
+def _has_words(name_key: str, words: list[str] | None) -> bool:
+    """The SQL LIKE test: every word starts the key or follows a space in it (no
+    filter for None; no match for a `q` without words)."""
+    if words is None:
+        return True
+    return bool(words) and all(
+        name_key.startswith(word) or f" {word}" in name_key for word in words
+    )
 
 
 def _entry(playlist_id: int, position: int, song_id: int, added_at: Any) -> Row:

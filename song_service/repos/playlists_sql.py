@@ -18,6 +18,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    false,
     func,
     insert,
     literal,
@@ -27,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from database.tables import folded_key, playlist_songs, playlists, songs, users
+from database.tables import playlist_songs, playlists, songs, users, words_key
 from database.types import utcnow
 from database.unit_of_work import RerunUnit, locked
 from database.writes import insert_stamped
@@ -169,7 +170,10 @@ class SqlPlaylistRepository:
     def list(self, query: PlaylistQuery) -> list[PlaylistRecord]:
         owner = playlists.c.owner_id == query.viewer_id
         statement = PLAYLISTS.where(owner if query.own_only else or_(owner, playlists.c.public))
-        for word in name_words(query.q):
+        words = name_words(query.q)
+        if words == []:
+            statement = statement.where(false())
+        for word in words or []:
             pattern = _like_literal(word)
             statement = statement.where(
                 or_(
@@ -194,7 +198,7 @@ class SqlPlaylistRepository:
         values = dict(changes)
         if "name" in values:
             # The INSERT default computes the key; an update passes it itself.
-            values["name_key"] = folded_key("name", values["name"])
+            values["name_key"] = words_key("name", values["name"])
         self._connection.execute(
             update(playlists)
             .where(playlists.c.id == playlist_id)
