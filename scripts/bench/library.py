@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from database.search import search_terms
-from database.tables import folded_key
+from database.tables import folded_key, words_key
 
 GENRES = ["Rock", "Pop", "Jazz", "Blues", "Soul", "Folk", "Metal", "Ambient",
           "Latin", "Hip-Hop", "Classical", "Electronic"]  # fmt: skip
@@ -281,7 +281,7 @@ def load_library(path: str, size: LibrarySize, seed: int | None = None) -> Libra
             owner = HEAVY_USER if p == MEASURED_PLAYLIST else rng.randrange(size.users) + 1
             public = p == MEASURED_PLAYLIST or p % 2 == 0
             name = f"Playlist {p}"
-            playlist_rows.append((p, owner, name, folded_key("name", name), None, int(public),
+            playlist_rows.append((p, owner, name, words_key("name", name), None, int(public),
                                   created, created))  # fmt: skip
             count = MEASURED_PLAYLIST_ENTRIES if p == MEASURED_PLAYLIST else rng.randint(10, 100)
             entries.extend((p, position, rng.randrange(size.songs) + 1, created)
