@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, StrictInt
 from common.schemas import (
     ApiInput,
     ApiModel,
+    CalendarDate,
     HttpUrlField,
     PartialUpdate,
     SongFields,
@@ -24,8 +25,6 @@ CoverImageUrl = HttpUrlField
 # Strict: `true` is not a track number (pydantic would otherwise read it as 1).
 TrackNumber = Annotated[StrictInt, Field(ge=1, le=10_000)]
 DiscNumber = Annotated[StrictInt, Field(ge=1, le=999)]
-# A year is kept to four digits so every database stores it (as songs' release_date).
-ReleaseDate = Annotated[date, Field(ge=date(1, 1, 1), le=date(9999, 12, 31))]
 
 # The allow-list of `sort` values; an unknown one is a 422 before any query runs.
 AlbumSort = Literal[
@@ -49,7 +48,7 @@ class AlbumCreate(ApiInput):
     genre: Genre
     description: Description | None = None
     cover_image_url: CoverImageUrl | None = None
-    release_date: ReleaseDate | None = None
+    release_date: CalendarDate | None = None
 
 
 class AlbumUpdate(PartialUpdate):
@@ -62,7 +61,7 @@ class AlbumUpdate(PartialUpdate):
     genre: Genre | None = None
     description: Description | None = None
     cover_image_url: CoverImageUrl | None = None
-    release_date: ReleaseDate | None = None
+    release_date: CalendarDate | None = None
 
 
 class AlbumOut(ApiModel):

@@ -11,6 +11,7 @@ from fastapi import Path, Query
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -20,7 +21,38 @@ from pydantic import (
 
 # Ids are 64-bit identity columns; anything outside is refused with 422, never a 500.
 MAX_ID = 2**63 - 1
-ResourceId = Annotated[int, Path(ge=1, le=MAX_ID, description="Numeric id")]
+
+
+def _digits_only(value: object) -> object:
+    """A path number is written in ASCII digits. Python's int() (and pydantic's lax
+    mode) would also read `1_0` as 10, `+1`, ` 1` and `1.0` as 1: a delete of
+    `/playlists/5/songs/1_0` must not remove position 10."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("must be a whole number written in digits")
+    return value
+
+
+PathNumber = BeforeValidator(_digits_only)
+ResourceId = Annotated[int, PathNumber, Path(ge=1, le=MAX_ID, description="Numeric id")]
+
+
+def _iso_date_only(value: object) -> object:
+    """A date is `YYYY-MM-DD` in JSON: pydantic's lax mode would also read a Unix
+    timestamp (`0`, `"1577836800"`, `1577836800.0`) or a midnight datetime."""
+    if isinstance(value, date):
+        return value
+    if not (isinstance(value, str) and len(value) == 10 and value[4] == value[7] == "-"):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+# A calendar date (songs' and albums' release dates), years kept to four digits
+# so every database stores it.
+CalendarDate = Annotated[
+    date,
+    BeforeValidator(_iso_date_only),
+    Field(ge=date(1, 1, 1), le=date(9999, 12, 31), description="YYYY-MM-DD"),
+]
 
 
 # Text parameters (query and path) refuse NUL: PostgreSQL cannot store it and

@@ -7,7 +7,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, StrictInt, WithJsonSchema
 
-from common.schemas import ApiInput, HttpUrlField, PartialUpdate, SongFields, non_blank_text
+from common.schemas import (
+    ApiInput,
+    CalendarDate,
+    HttpUrlField,
+    PartialUpdate,
+    SongFields,
+    non_blank_text,
+)
 
 Title = non_blank_text(100)
 Artist = non_blank_text(100)
@@ -17,8 +24,6 @@ FileUrl = HttpUrlField
 Duration = Annotated[StrictInt, Field(ge=0, le=7 * 24 * 3600, description="Seconds")]
 Description = Annotated[str, Field(max_length=500)]
 CoverUrl = HttpUrlField
-# A year is kept to four digits so every database stores it.
-ReleaseDate = Annotated[date, Field(ge=date(1, 1, 1), le=date(9999, 12, 31))]
 
 SongSort = Literal[
     "id", "-id", "title", "-title", "artist", "-artist", "genre", "-genre",
@@ -36,7 +41,7 @@ class SongCreate(ApiInput):
     duration: Duration | None = None
     description: Description | None = None
     cover_image_url: CoverUrl | None = None
-    release_date: ReleaseDate | None = None
+    release_date: CalendarDate | None = None
 
 
 class SongUpdate(PartialUpdate):
@@ -51,7 +56,7 @@ class SongUpdate(PartialUpdate):
     duration: Duration | None = None
     description: Description | None = None
     cover_image_url: CoverUrl | None = None
-    release_date: ReleaseDate | None = None
+    release_date: CalendarDate | None = None
 
 
 class SongOut(SongFields):

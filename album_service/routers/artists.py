@@ -110,13 +110,15 @@ async def artist_albums(
 @public.get(
     "/{artist_id}/songs",
     response_model=list[ArtistSongOut],
-    responses=error_responses(404),
+    responses=error_responses(401, 404),
     summary="The artist's songs, by title",
 )
-async def artist_songs(request: Request, artist_id: ResourceId, page: Paging) -> Response:
+async def artist_songs(
+    request: Request, artist_id: ResourceId, page: Paging, _: OptionalUser
+) -> Response:
     """Songs whose `artist_id` is this artist, by folded title, then id; their
-    likes are at GET /songs/{id}. Paged (`Link: rel="next"`). 404 for an unknown
-    artist."""
+    likes and plays are at GET /songs/{id}. Paged (`Link: rel="next"`). 404 for an
+    unknown artist; a token is optional, but a bad one is a 401, as on every list."""
     artists = artist_service(request)
     result = await in_database(request, lambda: artists.songs(artist_id, page))
     return page_response(request, result, ArtistSongOut)

@@ -10,7 +10,7 @@ from common.auth import CurrentUser
 from common.db import in_database
 from common.paging import PageParams, page_params
 from common.responses import model_response, page_response
-from common.schemas import NO_NUL, ResourceId, error_responses
+from common.schemas import NO_NUL, PathNumber, ResourceId, error_responses
 from song_service.dependencies import playlist_service
 from song_service.schemas import (
     PlaylistCreate,
@@ -26,7 +26,9 @@ from song_service.schemas import (
 # make FastAPI verify the token twice per request.
 protected = APIRouter(prefix="/playlists", tags=["playlists"], responses=error_responses(401, 503))
 Paging = Annotated[PageParams, Depends(page_params)]
-Position = Annotated[int, Path(ge=0, le=2**31 - 1, description="The entry's position, from 0")]
+Position = Annotated[
+    int, PathNumber, Path(ge=0, le=2**31 - 1, description="The entry's position, from 0")
+]
 
 
 @protected.get(

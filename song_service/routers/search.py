@@ -82,9 +82,16 @@ async def search(
     )
 
 
-@router.get("/genres", response_model=list[GenreOut], summary="Genres of songs and albums")
-async def genres(request: Request, page: Paging) -> Response:
-    """`[{"name", "song_count", "album_count"}]`: one entry per genre as search and
+@router.get(
+    "/genres",
+    response_model=list[GenreOut],
+    responses=error_responses(401),
+    summary="Genres of songs and albums",
+)
+async def genres(request: Request, page: Paging, _: OptionalUser) -> Response:
+    """A token is optional, but a bad one is a 401, as on every list.
+
+    `[{"name", "song_count", "album_count"}]`: one entry per genre as search and
     the `genre` filter compare it (case and accents folded), in that folded order.
     `name` is the genre as the lowest-id song of it spells it, else the lowest-id
     album. Paged by `limit` (default 50, max 200) and `offset`, with an opaque

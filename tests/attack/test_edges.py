@@ -207,6 +207,56 @@ def test_integer_fields_refuse_booleans_strings_and_floats(
     assert link.status_code == 422, link.text
 
 
+@pytest.mark.parametrize(
+    "value", [0, 1577836800, "1577836800", 1577836800.0, "2020-01-01T00:00:00"]
+)
+def test_dates_refuse_timestamps_and_datetimes(
+    clients: dict[str, TestClient], world: World, make_token: Any, value: Any
+) -> None:
+    """A release date is YYYY-MM-DD; pydantic alone would read a Unix timestamp."""
+    admin = bearer(make_token, world.admin_id, "admin")
+    song = clients["song"].post("/songs", json={**SONG, "release_date": value}, headers=admin)
+    assert song.status_code == 422, song.text
+    album = {"title": "A", "artist": "B", "genre": "C", "release_date": value}
+    created = clients["album"].post("/albums", json=album, headers=admin)
+    assert created.status_code == 422, created.text
+    assert (
+        clients["album"]
+        .post("/albums", json={**album, "release_date": "2020-01-01"}, headers=admin)
+        .json()["release_date"]
+        == "2020-01-01"
+    )
+
+
+@pytest.mark.parametrize("number", ["1_0", "+1", "1.0", "0.0", " 1", "\uff11"])
+def test_path_numbers_are_digits_only(
+    clients: dict[str, TestClient], world: World, make_token: Any, number: str
+) -> None:
+    """`int()` reads `1_0` as 10: a delete at `/songs/1_0` must not remove position 10."""
+    user = bearer(make_token, world.user_id)
+    assert clients["song"].get(f"/songs/{number}", headers=user).status_code == 422
+    assert clients["album"].get(f"/artists/{number}").status_code == 422
+    removed = clients["song"].delete(f"/playlists/{world.playlist_id}/songs/{number}", headers=user)
+    assert removed.status_code == 422, removed.text
+    entries = clients["song"].get(f"/playlists/{world.playlist_id}/songs", headers=user)
+    assert [entry["position"] for entry in entries.json()] == [0]
+
+
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [("album", "/artists/{artist_id}/songs"), ("song", "/genres"), ("song", "/search")],
+)
+def test_public_lists_refuse_a_bad_token(
+    clients: dict[str, TestClient], world: World, service: str, path: str
+) -> None:
+    """A token is optional on public lists, but one that is sent must be valid."""
+    url = path.replace("{artist_id}", str(world.artist_id))
+    assert clients[service].get(url).status_code == 200
+    response = clients[service].get(url, headers={"Authorization": "Bearer not.a.token"})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
 # 11. The Host header is never reflected ------------------------------------------
 
 
