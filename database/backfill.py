@@ -17,11 +17,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
+from database.artists import artist_id_for
 from database.engine import Database
 from database.models import Album, AlbumTerm, Song, SongTerm
 from database.search import search_terms, sync_terms
 from database.settings import get_database_settings
-from database.tables import CATALOGUE_FIELDS, artists, folded_key
+from database.tables import CATALOGUE_FIELDS, albums, artists, folded_key, songs
 
 BATCH_SIZE = 1000
 
@@ -146,6 +147,35 @@ def backfill_artists(
     return done
 
 
+def link_artists(
+    connection: Connection,
+    batch_size: int = BATCH_SIZE,
+    after_batch: Callable[[], None] | None = None,
+) -> int:
+    """Point every song and album without an `artist_id` (written by something
+    other than the services: an import, a script) at the artist of its folded
+    artist name, creating the artists that are missing; how many rows were linked."""
+    linked = 0
+    for table in (songs, albums):
+        last_id = 0
+        while rows := connection.execute(
+            select(table.c.id, table.c.artist)
+            .where(table.c.artist_id.is_(None), table.c.id > last_id)
+            .order_by(table.c.id)
+            .limit(batch_size)
+        ).all():
+            for row in rows:
+                connection.execute(
+                    update(table)
+                    .where(table.c.id == row.id)
+                    .values(artist_id=artist_id_for(connection, row.artist))
+                )
+            linked, last_id = linked + len(rows), rows[-1].id
+            if after_batch is not None:
+                after_batch()
+    return linked
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m database.backfill", description=__doc__.splitlines()[0]
@@ -160,6 +190,9 @@ def main() -> None:
                 connection, batch_size=args.batch_size, after_batch=connection.commit
             )
             done["artists"] = backfill_artists(
+                connection, batch_size=args.batch_size, after_batch=connection.commit
+            )
+            done["unlinked songs and albums"] = link_artists(
                 connection, batch_size=args.batch_size, after_batch=connection.commit
             )
             connection.commit()

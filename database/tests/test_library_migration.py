@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import inspect
 
 from database import Base, Database
+from database.backfill import link_artists
 from database.migrate import downgrade, upgrade
 from database.search import search_terms
 from database.tables import folded_key
@@ -125,3 +126,18 @@ def test_upgrade_creates_and_links_artists_and_down_and_up_restore_both_ends(url
     upgrade(url)
     assert_linked(url)
     assert schema_diff(url) == []
+
+
+def test_the_backfill_links_songs_and_albums_written_without_an_artist(url: str) -> None:
+    """Rows an import wrote straight into the tables, without `artist_id`, are linked
+    by `python -m database.backfill` (link_artists), artists created as needed."""
+    upgrade(url)
+    insert_before_the_migration(url)  # the same rows, now without artist ids
+    database = Database(url)
+    try:
+        with database.engine.begin() as connection:
+            assert link_artists(connection, batch_size=2) == len(SONGS) + len(ALBUMS)
+            assert link_artists(connection) == 0  # nothing left to link
+    finally:
+        database.dispose()
+    assert_linked(url)

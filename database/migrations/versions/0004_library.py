@@ -19,7 +19,8 @@ by that key. Online, the display name is that of the lowest-id song with the
 key (else the lowest-id album), the same on every database. An offline script
 cannot choose rows in Python: it takes MIN(artist) under the database's
 collation and stores no artist terms; `python -m database.backfill --url URL`
-afterwards recomputes keys and terms, artists' included.
+afterwards recomputes keys and terms, artists' included, and links any song or
+album left without an artist (rows an import wrote straight into the tables).
 
 SQLite adds a foreign key column only with a NULL default, so `artist_id` is
 nullable everywhere; every service write sets it.
