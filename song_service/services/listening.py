@@ -8,13 +8,19 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from common.paging import Page, PageParams, keyset_page, parse_keyset_cursor
+from common.paging import (
+    Page,
+    PageParams,
+    keyset_page,
+    offset_cursor,
+    page_offset,
+    parse_keyset_cursor,
+)
 from common.tokens import Principal
 from database.types import utcnow
 from song_service.repos.base import SongUnitOfWork, SongView
 from song_service.repos.plays_base import NEWEST_PLAY_FIRST
 from song_service.schemas import PlayedSongOut, PlayRecorded, TopPeriod, TopSongOut
-from song_service.services.offsets import offset_cursor, page_offset
 from song_service.services.songs import view_fields
 
 # Rolling windows ending now; "all" has no start.

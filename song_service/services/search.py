@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 
-from common.paging import Page, PageParams
+from common.paging import Page, PageParams, offset_cursor, page_offset
 from common.tokens import Principal
 from song_service.repos.base import SongUnitOfWork
 from song_service.schemas import AlbumHit, ArtistHit, GenreOut, SearchResults, SongOut
-from song_service.services.offsets import offset_cursor, page_offset
 from song_service.services.songs import view_fields
 
 GENRES_CURSOR = "genre"  # the name offset cursors of /genres carry
