@@ -49,12 +49,13 @@ from song_service.repos.base import (
 from song_service.repos.playlists_sql import SqlPlaylistRepository
 from song_service.repos.plays_sql import SqlPlayRepository
 from song_service.repos.search_sql import SqlSearchRepository
-from song_service.repos.views_sql import (  # LIKE_STATE: re-exported for older importers
-    LIKE_STATE,  # noqa: F401
+from song_service.repos.views_sql import (
+    ANONYMOUS_STATE,
     SONG_COLUMNS,
     SONG_WIDTH,
     VIEW_STATE,
     song_view,
+    view_state,
     viewer_params,
 )
 
@@ -74,8 +75,12 @@ DELETE_LIKE = delete(likes).where(
     likes.c.user_id == bindparam("user_id"), likes.c.song_id == bindparam("song_id")
 )
 LIKE_COUNT = select(func.count()).select_from(likes).where(likes.c.song_id == bindparam("song_id"))
-# The rows of a ranked page: one object, so database.search caches the page per shape.
-RANKED_VIEWS = select(*SONG_COLUMNS, *VIEW_STATE)
+# The rows of a ranked page, for a signed-in and an anonymous caller: one object
+# each, so database.search caches the page per shape.
+RANKED_VIEWS = {
+    True: select(*SONG_COLUMNS, *VIEW_STATE),
+    False: select(*SONG_COLUMNS, *ANONYMOUS_STATE),
+}
 
 
 def _record(row: Any) -> SongRecord:
@@ -107,17 +112,20 @@ class SqlSongRepository:
 
     def list_views(self, query: SongQuery, viewer_id: int | None) -> list[SongView]:
         params = viewer_params(viewer_id)
+        signed_in = viewer_id is not None
         if query.ranked:
-            statement, search_params = _ranked_page(query)
+            statement, search_params = _ranked_page(query, RANKED_VIEWS[signed_in])
             params |= search_params
         elif _is_browsing(query):
             after = query.after if isinstance(query.after, After) else None
-            statement = _browsing_page(query.sort or DEFAULT_SORT, keyset=after is not None)
+            statement = _browsing_page(
+                query.sort or DEFAULT_SORT, keyset=after is not None, signed_in=signed_in
+            )
             params |= {"offset": query.offset, "limit": query.limit}
             if after is not None:
                 params |= {"after_value": after.value, "after_id": after.id}
         else:
-            statement = _paged(select(*SONG_COLUMNS, *VIEW_STATE), query)
+            statement = _paged(select(*SONG_COLUMNS, *view_state(viewer_id)), query)
         rows = self._connection.execute(statement, params).all()
         return [song_view(row, viewer_id) for row in rows]
 
@@ -156,16 +164,17 @@ def _paged(statement: Select[Any], query: SongQuery) -> Select[Any]:
     return statement.offset(query.offset).limit(query.limit)
 
 
-def _ranked_page(query: SongQuery) -> tuple[Select[Any], dict[str, Any]]:
+def _ranked_page(query: SongQuery, views: Select[Any]) -> tuple[Select[Any], dict[str, Any]]:
     """A page of `q`'s matches in relevance order, through the search terms index
-    (database.search): its cost does not grow with the catalogue. Unfiltered, the
-    statement is built once per shape and the request only binds values."""
+    (database.search), as rows of `views` (one of RANKED_VIEWS): its cost does not
+    grow with the catalogue. Unfiltered, the statement is built once per shape and
+    the request only binds values."""
     assert query.q is not None  # noqa: S101 - SongQuery.ranked says so
     after = query.after if isinstance(query.after, SearchRank) else None
     where = sql_filters(songs, q=None, genre=query.genre, artist=query.artist, residual=True)
     if where:  # filter values are literals of new conditions: built per request
         statement = sql_search_page(
-            RANKED_VIEWS,
+            views,
             songs,
             query.q,
             offset=query.offset,
@@ -175,7 +184,7 @@ def _ranked_page(query: SongQuery) -> tuple[Select[Any], dict[str, Any]]:
         )
         return statement, {}
     return bound_search_page(
-        RANKED_VIEWS, songs, query.q, offset=query.offset, limit=query.limit, after=after
+        views, songs, query.q, offset=query.offset, limit=query.limit, after=after
     )
 
 
@@ -186,12 +195,12 @@ def _is_browsing(query: SongQuery) -> bool:
 
 
 @functools.cache
-def _browsing_page(sort: Sort, *, keyset: bool) -> Select[Any]:
+def _browsing_page(sort: Sort, *, keyset: bool, signed_in: bool) -> Select[Any]:
     """A page without filters, the commonest request, as one statement per sort built
     once with bind parameters: building and cache-keying the expression per request
     cost more than SQLite took to run it."""
     column = sort_column(songs, sort.field)
-    statement = select(*SONG_COLUMNS, *VIEW_STATE)
+    statement = select(*SONG_COLUMNS, *(VIEW_STATE if signed_in else ANONYMOUS_STATE))
     if keyset:
         after = After(bindparam("after_value"), bindparam("after_id"))
         statement = statement.where(sql_after(column, songs.c.id, sort, after))
