@@ -12,7 +12,12 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from common.db import read
-from common.errors import ForbiddenError, ServiceUnavailableError, UnauthorizedError
+from common.errors import (
+    AccountGoneError,
+    ForbiddenError,
+    ServiceUnavailableError,
+    UnauthorizedError,
+)
 from common.keys import load_verification_keys
 from common.settings import Settings
 from common.tokens import Principal, TokenVerifier
@@ -88,7 +93,7 @@ async def _as_current_role(request: Request, principal: Principal) -> Principal:
     lookup: Callable[[int], str | None] = request.app.state.current_role
     role = await read(request.app.state.database, functools.partial(lookup, principal.user_id))
     if role is None:
-        raise UnauthorizedError("Account no longer exists")
+        raise AccountGoneError
     return principal if role == principal.role else replace(principal, role=role)
 
 

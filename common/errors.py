@@ -54,6 +54,12 @@ class UnauthorizedError(DomainError):
     headers = {"WWW-Authenticate": "Bearer"}
 
 
+class AccountGoneError(UnauthorizedError):
+    """The token is still valid but its account was deleted."""
+
+    detail = "Account no longer exists"
+
+
 class InvalidCredentialsError(UnauthorizedError):
     detail = "Invalid credentials"
 

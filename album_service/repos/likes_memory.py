@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from album_service.repos.base import NEWEST_LIKE_FIRST, AccountGoneError
-from common.errors import NotFoundError
+from album_service.repos.base import NEWEST_LIKE_FIRST
+from common.errors import AccountGoneError, NotFoundError
 from database.keyset import After, memory_page
 from database.memory import MemoryDatabase, Row
 from database.types import utcnow

@@ -12,8 +12,8 @@ from sqlalchemy import Column, Connection, Select, Table, bindparam, delete, exi
 from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 
-from album_service.repos.base import NEWEST_LIKE_FIRST, AccountGoneError
-from common.errors import NotFoundError
+from album_service.repos.base import NEWEST_LIKE_FIRST
+from common.errors import AccountGoneError, NotFoundError
 from database.keyset import After, sql_after, sql_order
 from database.types import utcnow
 from database.unit_of_work import locked

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from common.errors import NotFoundError, UnauthorizedError
+from common.errors import NotFoundError
 from database.keyset import After, Sort
 from database.search import SearchRank
 from database.unit_of_work import UnitOfWork
@@ -92,12 +92,6 @@ class LikedSong:
 
 class SongNotFoundError(NotFoundError):
     detail = "Song not found"
-
-
-class AccountGoneError(UnauthorizedError):
-    """The token is still valid but its account was deleted."""
-
-    detail = "Account no longer exists"
 
 
 class SongRepository(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.errors import AccountGoneError
 from database.artists import memory_artist_id_for
 from database.catalogue import memory_matches, memory_sort_key
 from database.keyset import After, memory_page
@@ -15,7 +16,6 @@ from database.unit_of_work import MemoryUnitOfWork
 from song_service.repos.base import (
     DEFAULT_SORT,
     NEWEST_LIKE_FIRST,
-    AccountGoneError,
     LikedSong,
     SongNotFoundError,
     SongQuery,

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.errors import AccountGoneError
 from database.memory import MemoryDatabase, Row
 from database.tables import words_key
 from database.types import utcnow
-from song_service.repos.base import AccountGoneError, SongNotFoundError, SongRecord, SongView
+from song_service.repos.base import SongNotFoundError, SongRecord, SongView
 from song_service.repos.playlists_base import (
     PlaylistAccess,
     PlaylistEntry,

@@ -28,11 +28,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from common.errors import AccountGoneError
 from database.tables import playlist_songs, playlists, songs, users, words_key
 from database.types import utcnow
 from database.unit_of_work import RerunUnit, locked
 from database.writes import insert_stamped
-from song_service.repos.base import AccountGoneError, SongNotFoundError
+from song_service.repos.base import SongNotFoundError
 from song_service.repos.playlists_base import (
     PlaylistAccess,
     PlaylistEntry,

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
+from common.errors import AccountGoneError
 from database.keyset import After, memory_page
 from database.memory import MemoryDatabase
-from song_service.repos.base import AccountGoneError, SongNotFoundError, SongRecord, SongView
+from song_service.repos.base import SongNotFoundError, SongRecord, SongView
 from song_service.repos.plays_base import (
     NEWEST_PLAY_FIRST,
     PlayedSong,

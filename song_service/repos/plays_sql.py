@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from common.errors import AccountGoneError
 from database.keyset import After, sql_after, sql_order
 from database.tables import plays, songs, users
-from song_service.repos.base import AccountGoneError, SongNotFoundError
+from song_service.repos.base import SongNotFoundError
 from song_service.repos.plays_base import (
     NEWEST_PLAY_FIRST,
     PlayedSong,

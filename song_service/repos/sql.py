@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from common.errors import AccountGoneError
 from database.artists import artist_id_for
 from database.catalogue import catalogue_keys, sort_column, sql_filters
 from database.keyset import After, Sort, sql_after, sql_order
@@ -39,7 +40,6 @@ from database.writes import insert_stamped
 from song_service.repos.base import (
     DEFAULT_SORT,
     NEWEST_LIKE_FIRST,
-    AccountGoneError,
     LikedSong,
     SongNotFoundError,
     SongQuery,

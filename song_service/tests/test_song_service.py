@@ -4,9 +4,10 @@ from collections.abc import Callable
 
 import pytest
 
+from common.errors import AccountGoneError
 from common.paging import InvalidCursorError, PageParams
 from common.tokens import Principal
-from song_service.repos.base import AccountGoneError, SongNotFoundError
+from song_service.repos.base import SongNotFoundError
 from song_service.schemas import SongCreate, SongUpdate
 from song_service.services.songs import SongService
 from song_service.tests.conftest import song

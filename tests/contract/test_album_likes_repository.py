@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from album_service.repos.base import AccountGoneError, AlbumNotFoundError, AlbumQuery
+from album_service.repos.base import AlbumNotFoundError, AlbumQuery
 from album_service.repos.memory import InMemoryAlbumUnitOfWork
 from album_service.repos.sql import SqlAlbumUnitOfWork
+from common.errors import AccountGoneError
 from database.keyset import After, Sort
 from tests.contract.conftest import Backend
 

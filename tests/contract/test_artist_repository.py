@@ -17,9 +17,9 @@ from album_service.repos.artists_base import (
     ArtistQuery,
     DuplicateArtistError,
 )
-from album_service.repos.base import AccountGoneError
 from album_service.repos.memory import InMemoryAlbumUnitOfWork
 from album_service.repos.sql import SqlAlbumUnitOfWork
+from common.errors import AccountGoneError
 from database.keyset import After, Sort
 from database.tables import folded_key
 from tests.contract.conftest import Backend

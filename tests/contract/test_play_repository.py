@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from common.errors import AccountGoneError
 from database.keyset import After
-from song_service.repos.base import AccountGoneError, SongNotFoundError
+from song_service.repos.base import SongNotFoundError
 from song_service.repos.memory import InMemorySongUnitOfWork
 from song_service.repos.plays_base import PlayRepository, PlayResult, PlayState
 from song_service.repos.sql import SqlSongUnitOfWork

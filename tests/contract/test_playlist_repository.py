@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
+from common.errors import AccountGoneError
 from database.unit_of_work import run_unit
-from song_service.repos.base import AccountGoneError, SongNotFoundError, SongUnitOfWork
+from song_service.repos.base import SongNotFoundError, SongUnitOfWork
 from song_service.repos.memory import InMemorySongUnitOfWork
 from song_service.repos.playlists_base import PlaylistQuery, PlaylistRecord
 from song_service.repos.sql import SqlSongUnitOfWork

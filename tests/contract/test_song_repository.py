@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
+from common.errors import AccountGoneError
 from database.keyset import After, Sort
 from database.models import AlbumSong
 from song_service.repos.base import (
-    AccountGoneError,
     LikeRepository,
     SongNotFoundError,
     SongQuery,
