@@ -32,6 +32,8 @@ class MemoryDatabase:
     playlists: dict[int, Row] = field(default_factory=dict)
     playlist_songs: dict[tuple[int, int], Row] = field(default_factory=dict)  # (playlist, position)
     plays: dict[tuple[int, Any, int], Row] = field(default_factory=dict)  # (user, played_at, song)
+    media_files: dict[int, Row] = field(default_factory=dict)  # song id -> row
+    library_scans: dict[int, Row] = field(default_factory=dict)
     refresh_tokens: dict[int, Row] = field(default_factory=dict)
     login_failures: dict[int, Row] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -40,6 +42,7 @@ class MemoryDatabase:
     TABLES = (
         "users", "albums", "songs", "album_songs", "user_likes", "refresh_tokens", "login_failures",
         "artists", "album_likes", "artist_likes", "playlists", "playlist_songs", "plays",
+        "media_files", "library_scans",
     )  # fmt: skip
 
     def tables(self) -> dict[str, dict[Any, Row]]:
@@ -76,6 +79,9 @@ class MemoryDatabase:
                 self._drop(likes, lambda key, _: key[0] == user_id)
             self._drop(self.refresh_tokens, lambda _, row: row["user_id"] == user_id)
             self._drop(self.plays, lambda key, _: key[0] == user_id)
+            for scan in self.library_scans.values():  # ON DELETE SET NULL
+                if scan["requested_by"] == user_id:
+                    scan["requested_by"] = None
             owned = {key for key, row in self.playlists.items() if row["owner_id"] == user_id}
             self._drop(self.playlists, lambda key, _: key in owned)
             self._drop(self.playlist_songs, lambda key, _: key[0] in owned)
@@ -88,6 +94,7 @@ class MemoryDatabase:
             self._drop(self.user_likes, lambda key, _: key[1] == song_id)
             self._drop(self.album_songs, lambda key, _: key[1] == song_id)
             self._drop(self.plays, lambda key, _: key[2] == song_id)
+            self.media_files.pop(song_id, None)
             # As the foreign key's cascade does: positions left behind are the
             # service's to close up, in the same unit, before it deletes the song.
             self._drop(self.playlist_songs, lambda _, row: row["song_id"] == song_id)

@@ -62,6 +62,14 @@ class ArtistTerm(Base):
     __table__ = tables.artist_terms
 
 
+class MediaFile(Base):
+    __table__ = tables.media_files
+
+
+class LibraryScan(Base):
+    __table__ = tables.library_scans
+
+
 class RefreshToken(Base):
     __table__ = tables.refresh_tokens
 

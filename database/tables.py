@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -21,9 +22,12 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    String,
     Table,
     Unicode,
+    UnicodeText,
     false,
+    text,
 )
 
 from database.text import fit, fold, fold_words
@@ -270,6 +274,67 @@ plays = Table(
     Column("song_id", BigId, _reference("songs"), primary_key=True),
     Index(None, "song_id", "user_id", "played_at"),
     sqlite_with_rowid=False,
+)
+
+# A media file's path under its root folder (media.storage): compared exactly
+# (paths are case-sensitive) and short enough for a unique index on MariaDB
+# (utf8mb4: 700 x 4 bytes) and SQL Server (1,700 bytes).
+MEDIA_PATH_LENGTH = 700
+
+# The audio of a song that has a local file (API.md, Media). `root` names the
+# folder the path is under: "media" (uploads, MEDIA_DIR) or "library" (a scan's,
+# LIBRARY_DIR). A scan compares (path, size, mtime_ns) to decide what to re-read;
+# the checksum (SHA-256 of the bytes) makes one file one song.
+media_files = Table(
+    "media_files",
+    metadata,
+    Column("song_id", BigId, _reference("songs"), primary_key=True),
+    Column("root", String(16), nullable=False),
+    Column("path", exact_text(MEDIA_PATH_LENGTH), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("mtime_ns", BigInteger, nullable=False),
+    Column("checksum", String(64), nullable=False, unique=True),
+    Column("content_type", String(64), nullable=False),
+    Column("suffix", String(8), nullable=False),
+    Column("bitrate", Integer),
+    Column("sample_rate", Integer),
+    Column("channels", Integer),
+    # Milliseconds: an integer compares and rounds the same on every database.
+    Column("duration_ms", Integer),
+    Column("embedded_cover", Boolean, nullable=False, default=False, server_default=false()),
+    # A cover.* or folder.* image beside the file, under the same root.
+    Column("cover_path", exact_text(MEDIA_PATH_LENGTH)),
+    *_timestamps(),
+    Index(None, "root", "path", unique=True),
+)
+
+# Library scans (POST /library/scans): their state and counts, kept as history.
+# `active` is 1 while a scan is queued or running and NULL after: its unique
+# index lets one scan at a time exist on every database (SQL Server's unique
+# index would allow a single NULL, hence the filter there).
+library_scans = Table(
+    "library_scans",
+    metadata,
+    _id(),
+    Column("state", String(16), nullable=False),
+    Column("path", Unicode(MEDIA_PATH_LENGTH), nullable=False),
+    Column("active", Integer),
+    Column("files_seen", Integer, nullable=False, default=0, server_default="0"),
+    Column("added", Integer, nullable=False, default=0, server_default="0"),
+    Column("updated", Integer, nullable=False, default=0, server_default="0"),
+    Column("removed", Integer, nullable=False, default=0, server_default="0"),
+    Column("skipped", Integer, nullable=False, default=0, server_default="0"),
+    # [{"path", "detail"}] as JSON, capped (media.library.MAX_ERRORS).
+    Column("errors", UnicodeText, nullable=False, default="[]"),
+    Column("requested_by", BigId, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("started_at", UTCDateTime()),
+    Column("finished_at", UTCDateTime()),
+    # Written by the running scan now and then; a scan whose heartbeat stopped
+    # (its process died) no longer holds `active`.
+    Column("heartbeat_at", UTCDateTime()),
+    *_timestamps(),
+    Index(None, "active", unique=True, mssql_where=text("active IS NOT NULL")),
+    **NEVER_REUSE_IDS,
 )
 
 # One row per issued refresh token; only its SHA-256 is stored. Tokens of one
