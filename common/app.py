@@ -37,6 +37,7 @@ def create_service_app(
     services: Mapping[str, Callable[[FastAPI], object]] | None = None,
     database: Database | None = None,
     on_startup: Sequence[StartupHook] = (),
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """Build a service app. `service(app)` makes the app's service at start-up,
     after the `on_startup` hooks, as `app.state.service` (handlers read it from
@@ -45,7 +46,9 @@ def create_service_app(
     app's other domains the same way, as `app.state.<name>` (song_service's
     playlists, say), with `app.state.build_services` to make them again. `database`
     lets tests inject one; otherwise the lifespan opens the configured database and
-    disposes of it on shutdown."""
+    disposes of it on shutdown. `body_limits` raises MAX_BODY_BYTES for the paths
+    named (song_service's upload). A service with a `close()` method is closed at
+    shutdown, before the database (a background scan stops there)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +76,10 @@ def create_service_app(
         try:
             yield
         finally:
+            for domain in ("service", *app.state.build_services):
+                close = getattr(getattr(app.state, domain, None), "close", None)
+                if callable(close):
+                    close()
             await app.state.database.stop_event_loop()
             if owns_database:
                 app.state.database.dispose()
@@ -111,6 +118,7 @@ def create_service_app(
         router=app.router,
         max_body_bytes=settings.max_body_bytes,
         cors_origins=settings.cors_origins,
+        body_limits=body_limits,
     )
     _finish_openapi(app, settings.auth_token_url)
     return app

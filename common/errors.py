@@ -26,6 +26,8 @@ class DomainError(Exception):
     status_code = 400
     detail = "Bad request"
     headers: dict[str, str] | None = None
+    # Fields the body carries beside `detail` (a 409's existing id, say).
+    extra: dict[str, object] | None = None
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail or self.detail)
@@ -84,6 +86,16 @@ class InvalidInputError(DomainError):
         self.loc = loc
 
 
+class ContentTooLargeError(DomainError):
+    status_code = 413
+    detail = "Content too large"
+
+
+class UnsupportedMediaTypeError(DomainError):
+    status_code = 415
+    detail = "Unsupported media type"
+
+
 class ServiceUnavailableError(DomainError):
     status_code = 503
     detail = "Database unavailable"
@@ -97,6 +109,9 @@ async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
     if isinstance(exc, InvalidInputError):
         error = {"type": "value_error", "loc": list(exc.loc), "msg": exc.detail}
         return _error(422, [error])
+    if exc.extra:
+        body = {"detail": exc.detail, **exc.extra}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
     return _error(exc.status_code, exc.detail, exc.headers)
 
 

@@ -24,7 +24,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import orjson
 from starlette.exceptions import HTTPException
@@ -65,14 +65,22 @@ class ServiceMiddleware:
 
     `router` is the app's: HEAD goes to a route that handles HEAD itself (a static
     file, say) untouched, and becomes a GET for the others. `max_body_bytes` caps
-    request bodies. `cors_origins` are the browser origins allowed."""
+    request bodies; `body_limits` raises it for the paths named (an upload's).
+    `cors_origins` are the browser origins allowed."""
 
     def __init__(
-        self, app: ASGIApp, *, router: Router, max_body_bytes: int, cors_origins: Sequence[str]
+        self,
+        app: ASGIApp,
+        *,
+        router: Router,
+        max_body_bytes: int,
+        cors_origins: Sequence[str],
+        body_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.router = router
         self.max_body_bytes = max_body_bytes
+        self.body_limits = dict(body_limits or {})
         self.cors = CORSMiddleware(
             self._serve,
             allow_origins=cors_origins,
@@ -128,9 +136,10 @@ class ServiceMiddleware:
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The body cap and HEAD, around the app."""
+        limit = self.body_limits.get(scope["path"], self.max_body_bytes)
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
-            await self._refuse(send)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await self._refuse(send, limit)
             return
         if scope["method"] == "HEAD" and not self._handles_head(scope):
             # A copy: uvicorn checks the body it is sent against its own scope's
@@ -138,9 +147,9 @@ class ServiceMiddleware:
             # drop the keep-alive connection.
             scope = {**scope, "method": "GET"}
             send = _without_body(send)
-        await self.app(scope, self._capped(receive), send)
+        await self.app(scope, self._capped(receive, limit), send)
 
-    def _capped(self, receive: Receive) -> Receive:
+    def _capped(self, receive: Receive, limit: int) -> Receive:
         """`receive` raising BodyTooLargeError once the body passes the cap."""
         received = 0
 
@@ -149,14 +158,14 @@ class ServiceMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise BodyTooLargeError(self.max_body_bytes)
+                if received > limit:
+                    raise BodyTooLargeError(limit)
             return message
 
         return capped_receive
 
-    async def _refuse(self, send: Send) -> None:
-        body = orjson.dumps({"detail": f"Request body larger than {self.max_body_bytes} bytes"})
+    async def _refuse(self, send: Send, limit: int) -> None:
+        body = orjson.dumps({"detail": f"Request body larger than {limit} bytes"})
         await send(
             {
                 "type": "http.response.start",

@@ -135,6 +135,18 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class MediaInfo(BaseModel):
+    """A song's local audio file (API.md, Media)."""
+
+    content_type: str = Field(description="MIME type, e.g. audio/ogg")
+    suffix: str = Field(description="The file's format: mp3, flac, ogg, opus, m4a or wav")
+    size: int = Field(description="Bytes")
+    bitrate: int | None = Field(description="kbps")
+    sample_rate: int | None = Field(description="Hz")
+    channels: int | None
+    duration: float | None = Field(description="Seconds, to the millisecond")
+
+
 class SongFields(ApiModel):
     """A song's own fields, as song_service's songs and album_service's tracks
     both show them: one definition, so a new song field is one edit."""
@@ -151,6 +163,11 @@ class SongFields(ApiModel):
     release_date: date | None
     created_at: datetime
     updated_at: datetime
+    media: MediaInfo | None = Field(
+        default=None,
+        description="The local audio file; null when the song has none (file_url is then "
+        "an http(s) URL GET /songs/{id}/stream redirects to)",
+    )
 
 
 class ApiInput(BaseModel):
@@ -178,6 +195,8 @@ _DESCRIPTIONS = {
     404: "Not found",
     409: "Conflict with existing data",
     413: "Request body too large",
+    415: "Unsupported media type (not an audio file)",
+    416: "Range not satisfiable",
     429: "Too many attempts; see Retry-After",
     503: "Database unavailable",
 }

@@ -115,12 +115,64 @@ class Settings(DatabaseSettings):
     http_header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     http_keep_alive_seconds: int = Field(default=5, ge=1, le=300)
 
+    # Media (API.md, Media). Uploads are stored under MEDIA_DIR; a library scan
+    # reads LIBRARY_DIR (or a folder under it) and never writes there. Unset, these
+    # folders and the key file below are under DATA_DIR (see _media_defaults).
+    media_dir: Path | None = None
+    library_dir: Path | None = None
+    # Per uploaded file, in MiB (MAX_BODY_BYTES does not apply to /songs/upload).
+    max_upload_mb: int = Field(default=200, ge=1, le=4096)
+    # Signed stream URLs (POST /songs/{id}/stream-url): lifetime in seconds, and the
+    # HMAC key. Unset, `python -m common.keys` writes one to STREAM_URL_KEY_FILE;
+    # every song_service replica must read the same key.
+    stream_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    stream_url_secret: SecretStr | None = None
+    stream_url_key_file: Path | None = None
+    # ffmpeg transcodes running at once per process (more are a 429), and where their
+    # results are kept: by (song, format, bitrate), removed with the song.
+    transcode_concurrency: int = Field(default=2, ge=1, le=64)
+    # Resized covers, keyed by source and size.
+    cache_dir: Path | None = None
+    # The web player under `make run` (song_service/routers/player.py): where the
+    # page finds auth_service and album_service. Unused behind the gateway.
+    player_auth_url: str | None = None
+    player_album_url: str | None = None
+    # Behind the gateway: the internal nginx location the media volumes are served
+    # from (X-Accel-Redirect: <prefix>/media/<path>, <prefix>/library/<path>).
+    # Unset (`make run`), the service sends the bytes itself.
+    media_accel_redirect: str | None = None
+
+    @model_validator(mode="after")
+    def _media_defaults(self) -> Settings:
+        """MEDIA_DIR, LIBRARY_DIR, CACHE_DIR and STREAM_URL_KEY_FILE default to
+        folders of DATA_DIR, so one setting (or a test's tmp folder) moves them all."""
+        self.media_dir = self.media_dir or self.data_dir / "media"
+        self.library_dir = self.library_dir or self.data_dir / "library"
+        self.cache_dir = self.cache_dir or self.data_dir / "cache"
+        self.stream_url_key_file = (
+            self.stream_url_key_file or self.data_dir / "keys" / "stream-url.key"
+        )
+        return self
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("player_auth_url", "player_album_url")
+    @classmethod
+    def _player_base_url(cls, value: str | None) -> str | None:
+        """An http(s) base URL without a trailing slash (a path prefix is kept)."""
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL, e.g. http://localhost:8000")
+        if parts.query or parts.fragment:
+            raise ValueError("takes no query or fragment")
+        return value.rstrip("/")
 
     @field_validator("public_base_url")
     @classmethod

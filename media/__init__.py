@@ -1,0 +1,1 @@
+"""Library code about audio files: tags, storage, streaming, covers, generated audio."""
