@@ -17,7 +17,7 @@ BENCH_ARGS ?=
 # .env, so COMPOSE_FILE there switches every target below to PostgreSQL.
 COMPOSE ?= docker compose
 
-.PHONY: help venv run test test-dbs test-e2e fuzz api-docs migrate seed bench bench-catalogue admin rotate-keys lint fmt clean clean-data \
+.PHONY: help venv run test test-dbs test-e2e fuzz api-docs migrate seed import bench bench-catalogue admin rotate-keys lint fmt clean clean-data \
 	up down logs ps health scale env-file
 
 help: ## List the targets (this text)
@@ -70,6 +70,9 @@ migrate: venv ## Bring the database schema to the newest migration
 
 seed: venv ## Add the demo library (48 albums, 569 songs, 16 artists, 4 playlists, 400 plays); again adds nothing
 	$(BIN)/python -m database.seed
+
+import: venv ## Scan LIBRARY_DIR (or DIR=a folder under it) into the catalogue, with a progress bar
+	$(BIN)/python -m song_service.scan $(if $(DIR),"$(DIR)")
 
 bench: venv ## Load 100k songs, drive every scenario with wrk against a baseline app (BENCH_ARGS=--quick ...)
 	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk (brew install wrk)" >&2; exit 1; }

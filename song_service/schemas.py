@@ -268,3 +268,37 @@ class GenreOut(BaseModel):
     name: str = Field(description="As the lowest-id song (else album) of the genre spells it")
     song_count: int
     album_count: int
+
+
+# Media (API.md, Media) -----------------------------------------------------------
+
+ScanState = Literal["queued", "running", "done", "failed"]
+
+
+class ScanStart(ApiInput):
+    path: str | None = Field(
+        default=None,
+        max_length=700,
+        description="A folder under LIBRARY_DIR, relative to it; the whole library when absent",
+    )
+
+
+class ScanError(BaseModel):
+    path: str = Field(description="The file, relative to LIBRARY_DIR")
+    detail: str
+
+
+class ScanOut(BaseModel):
+    """A library scan: its state and what it did so far."""
+
+    id: int
+    state: ScanState
+    path: str = Field(description="The folder scanned, relative to LIBRARY_DIR; empty for all")
+    files_seen: int = Field(description="Audio files found so far")
+    added: int
+    updated: int = Field(description="Changed or moved files re-read")
+    removed: int = Field(description="Songs whose files are gone")
+    skipped: int = Field(description="Files unchanged since the last scan (not opened)")
+    errors: list[ScanError] = Field(description="Files that could not be imported (first 200)")
+    started_at: datetime | None
+    finished_at: datetime | None

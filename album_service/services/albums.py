@@ -42,6 +42,7 @@ from common.paging import (
 )
 from common.tokens import Principal
 from database.keyset import After, Sort, is_row_id
+from database.media import media_fields
 
 
 class AlbumService:
@@ -121,7 +122,8 @@ class AlbumService:
             rows = uow.albums.tracks(
                 album_id, after=after, offset=page.offset, limit=page.limit + 1
             )
-        shown = rows[: page.limit]
+            shown = rows[: page.limit]
+            media = uow.albums.media_of([track.id for track in shown])
         next_cursor = None
         if len(rows) > page.limit:
             last = shown[-1]
@@ -132,7 +134,11 @@ class AlbumService:
                     "id": last.id,
                 }
             )
-        return Page([TrackOut.model_validate(track) for track in shown], next_cursor)
+        tracks = [
+            TrackOut.model_validate(asdict(track) | {"media": media_fields(media.get(track.id))})
+            for track in shown
+        ]
+        return Page(tracks, next_cursor)
 
     def link(
         self,

@@ -18,6 +18,7 @@ TRACK_FIELDS = {
     "title",
     "artist",
     "artist_id",
+    "media",
     "genre",
     "file_url",
     "duration",

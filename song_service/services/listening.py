@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from common.paging import (
     Page,
@@ -18,7 +17,7 @@ from common.paging import (
 )
 from common.tokens import Principal
 from database.types import utcnow
-from song_service.repos.base import SongUnitOfWork, SongView
+from song_service.repos.base import SongUnitOfWork
 from song_service.repos.plays_base import NEWEST_PLAY_FIRST
 from song_service.schemas import PlayedSongOut, PlayRecorded, TopPeriod, TopSongOut
 from song_service.services.songs import view_fields
@@ -58,11 +57,14 @@ class ListeningService:
             rows = uow.plays.history(
                 caller.user_id, after=after, offset=page.offset, limit=page.limit + 1
             )
+            media = uow.media.for_songs([row.view.song.id for row in rows[: page.limit]])
         shown, next_cursor = keyset_page(
             rows, page.limit, NEWEST_PLAY_FIRST, lambda row: (row.played_at, row.view.song.id)
         )
         items = [
-            PlayedSongOut.model_validate(view_fields(row.view) | {"played_at": row.played_at})
+            PlayedSongOut.model_validate(
+                view_fields(row.view, media) | {"played_at": row.played_at}
+            )
             for row in shown
         ]
         return Page(items, next_cursor)
@@ -75,14 +77,13 @@ class ListeningService:
         offset = page_offset(page, TOP_CURSOR)
         with self._unit() as uow:
             rows = uow.plays.top(caller.user_id, since=since, offset=offset, limit=page.limit + 1)
-        shown = rows[: page.limit]
+            shown = rows[: page.limit]
+            media = uow.media.for_songs([row.view.song.id for row in shown])
         next_cursor = None
         if len(rows) > page.limit:
             next_cursor = offset_cursor(TOP_CURSOR, offset + page.limit)
-        items = [_top(row.view, row.plays) for row in shown]
+        items = [
+            TopSongOut.model_validate(view_fields(row.view, media) | {"plays": row.plays})
+            for row in shown
+        ]
         return Page(items, next_cursor)
-
-
-def _top(view: SongView, plays: int) -> TopSongOut:
-    fields: dict[str, Any] = view_fields(view) | {"plays": plays}
-    return TopSongOut.model_validate(fields)

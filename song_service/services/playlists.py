@@ -7,8 +7,7 @@ playlist take turns, so positions stay 0..n-1 with nothing lost or repeated."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import fields
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -17,6 +16,7 @@ from common.errors import ConflictError
 from common.paging import BY_ID, Page, PageParams, keyset_cursor, parse_keyset_cursor
 from common.tokens import Principal
 from database.keyset import Sort
+from database.media import MediaFile
 from song_service.repos.base import SongNotFoundError, SongUnitOfWork
 from song_service.repos.playlists_base import (
     EntryNotFoundError,
@@ -37,6 +37,7 @@ from song_service.schemas import (
     PlaylistSongsReplace,
     PlaylistUpdate,
 )
+from song_service.services.songs import view_fields
 
 # Entries are paged by position; the cursor names this order, so a cursor of the
 # playlist list (by id) is refused here, and the other way round.
@@ -144,12 +145,15 @@ class PlaylistService:
                 limit=page.limit + 1,
                 viewer_id=caller.user_id,
             )
-        shown = rows[: page.limit]
+            shown = rows[: page.limit]
+            media = uow.media.for_songs([row.view.song.id for row in shown])
         next_cursor = None
         if len(rows) > page.limit:
             last = shown[-1].position
             next_cursor = keyset_cursor(BY_POSITION, last, last)
-        return Page(ENTRY_PAGE.validate_python([_entry_fields(row) for row in shown]), next_cursor)
+        return Page(
+            ENTRY_PAGE.validate_python([_entry_fields(row, media) for row in shown]), next_cursor
+        )
 
     def add_songs(self, playlist_id: int, body: PlaylistSongsAdd, caller: Principal) -> PlaylistOut:
         """Insert the songs at `position` (0..song_count; default the end): a
@@ -248,9 +252,6 @@ def _out(record: PlaylistRecord) -> PlaylistOut:
     )
 
 
-def _entry_fields(entry: PlaylistEntry) -> dict[str, Any]:
-    # Every state a SongView carries (likes, plays...), as the songs' own reads show it.
-    view = entry.view
-    state = {field.name: getattr(view, field.name) for field in fields(view)}
-    del state["song"]
-    return {**view.song._asdict(), **state, "position": entry.position}
+def _entry_fields(entry: PlaylistEntry, media: Mapping[int, MediaFile]) -> dict[str, Any]:
+    """An entry as the songs' own reads show a song, with its position."""
+    return view_fields(entry.view, media) | {"position": entry.position}

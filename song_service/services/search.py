@@ -42,10 +42,11 @@ class SearchService:
                 songs = uow.search.songs(
                     q, offset=offsets.get("song", 0), limit=limit, viewer_id=viewer
                 )
+            media = uow.media.for_songs([view.song.id for view in songs])
         return SearchResults(
             artists=[ArtistHit.model_validate(artist._asdict()) for artist in artists],
             albums=[AlbumHit.model_validate(album._asdict()) for album in albums],
-            songs=[SongOut.model_validate(view_fields(view)) for view in songs],
+            songs=[SongOut.model_validate(view_fields(view, media)) for view in songs],
         )
 
     def genres(self, page: PageParams) -> Page[GenreOut]:

@@ -17,7 +17,7 @@ AuthHeader = Callable[..., dict[str, str]]
 SONG_FIELDS = {
     "id", "title", "artist", "artist_id", "genre", "file_url", "duration", "description",
     "cover_image_url", "release_date", "created_at", "updated_at", "like_count", "liked_by_me",
-    "play_count", "my_play_count", "last_played_at",
+    "play_count", "my_play_count", "last_played_at", "media",
 }  # fmt: skip
 
 

@@ -24,7 +24,8 @@ def test_every_table_and_index_is_created(script: str) -> None:
     for table in Base.metadata.sorted_tables:
         assert f"CREATE TABLE {table.name} (" in script
         for index in table.indexes:
-            assert f"CREATE INDEX {index.name} ON {table.name}" in script
+            unique = "UNIQUE " if index.unique else ""
+            assert f"CREATE {unique}INDEX {index.name} ON {table.name}" in script
     assert re.search(r"INSERT INTO alembic_version \(version_num\) .*VALUES \('0001'\)", script)
 
 
@@ -87,3 +88,11 @@ def test_the_cli_prints_the_same_script() -> None:
         capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
     assert "CREATE TABLE users (" in done.stdout
+
+
+def test_one_active_scan_is_a_filtered_unique_index(script: str) -> None:
+    # SQL Server's unique index allows a single NULL; only the non-NULL rows count.
+    assert (
+        "CREATE UNIQUE INDEX ix_library_scans_active ON library_scans (active) "
+        "WHERE active IS NOT NULL" in script
+    )

@@ -1,0 +1,506 @@
+"""Uploads and library scans (API.md, Media): the use cases that bring audio
+files into the catalogue.
+
+An upload is one unit of work for all its files: every file is spooled, hashed
+and tag-read first; then the files are moved into MEDIA_DIR and the rows written
+in one transaction. Any refusal (not audio, damaged, too large, a duplicate)
+refuses the whole request and leaves nothing behind, on disk or in the database.
+
+A scan walks a folder under LIBRARY_DIR in a background thread. Each changed
+file is its own unit of work, so a scan stopped halfway keeps what it finished,
+and the next scan (which skips every file whose path, size and mtime are
+recorded) finishes the job without duplicating anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from common.errors import (
+    ContentTooLargeError,
+    InvalidInputError,
+    NotFoundError,
+    UnsupportedMediaTypeError,
+)
+from common.paging import Page, PageParams, offset_cursor, page_offset
+from common.settings import Settings, get_settings
+from common.tokens import Principal
+from database.types import utcnow
+from media import storage
+from media.tags import MediaError, UnsupportedMediaError, read_tags
+from song_service.repos.base import SongUnitOfWork
+from song_service.repos.media_base import (
+    DuplicateMediaError,
+    KnownFile,
+    ScanCounts,
+    ScanNotFoundError,
+    ScanRecord,
+)
+from song_service.schemas import ScanOut, SongOut
+from song_service.services.imports import AudioFile, discard_files, record, refresh
+from song_service.services.songs import view_fields
+
+logger = logging.getLogger(__name__)
+
+AUDIO_SUFFIXES = frozenset({".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".wav"})
+# A folder's cover image: cover.* or folder.* (API.md, Media), any case.
+COVER_STEMS = ("cover", "folder")
+COVER_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif"})
+MAX_FILES_PER_UPLOAD = 20
+# A scan lists at most this many per-file errors; the count goes on.
+MAX_ERRORS = 200
+# Counts and the heartbeat are written this often; a scan whose heartbeat is
+# older than STALE_AFTER died with its process and no longer blocks a new one.
+PROGRESS_EVERY_FILES = 200
+PROGRESS_EVERY_SECONDS = 2.0
+STALE_AFTER = timedelta(seconds=60)
+# A spooled upload older than this belongs to no live request.
+STALE_INCOMING_SECONDS = 24 * 3600
+SCAN_CURSOR = "scans"
+
+Unit = Callable[..., SongUnitOfWork]
+
+
+FILES = ("body", "files")
+
+
+class ScanPathError(NotFoundError):
+    detail = "No such folder under the library"
+
+
+@dataclass
+class ScanProgress:
+    """A scan's counts as it goes (ScanCounts when written)."""
+
+    files_seen: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    skipped: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def fail(self, path: str, detail: str) -> None:
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append({"path": path, "detail": detail})
+
+    def counts(self) -> ScanCounts:
+        return ScanCounts(
+            self.files_seen, self.added, self.updated, self.removed, self.skipped,
+            tuple(self.errors),
+        )  # fmt: skip
+
+
+class LibraryService:
+    def __init__(self, unit: Unit, settings: Settings | None = None) -> None:
+        """`unit(write=False)` opens a unit of work (database.unit_of_work)."""
+        self._unit = unit
+        self._settings = settings or get_settings()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        # What a process killed mid-upload left behind (nothing names it).
+        storage.remove_stale_incoming(STALE_INCOMING_SECONDS, self._settings)
+
+    # --- uploads -----------------------------------------------------------------
+
+    def upload(self, files: list[tuple[str, BinaryIO]]) -> list[SongOut]:
+        """Import uploaded files (name, stream) as songs, all or none; the songs in
+        the order sent.
+
+        Raises ContentTooLargeError (413) beyond MAX_UPLOAD_MB per file,
+        UnsupportedMediaTypeError (415) for a file that is not audio,
+        InvalidInputError (422, FastAPI's list form) for a damaged or empty one, or
+        none or too many files, DuplicateMediaError (409, with `song_id`) for a file already in
+        the library or sent twice. Each detail names the file."""
+        if not files:
+            raise InvalidInputError(FILES, "Send one or more files in the form field `files`")
+        if len(files) > MAX_FILES_PER_UPLOAD:
+            raise InvalidInputError(FILES, f"At most {MAX_FILES_PER_UPLOAD} files per upload")
+        max_bytes = self._settings.max_upload_mb * 1024 * 1024
+        with contextlib.ExitStack() as stack:
+            ready = [self._spool(stack, name, stream, max_bytes) for name, stream in files]
+            self._refuse_duplicates(ready)
+            placed: list[Path] = []
+            try:
+                audio = []
+                for name, temporary, file in ready:
+                    final = storage.place(temporary, upload_path(file, name), self._settings)
+                    placed.append(final)
+                    relative = storage.relative_to("media", final, self._settings)
+                    audio.append((name, replace(file, path=relative)))
+                # Numbered tracks first (see FolderScan.run); answered in the order sent.
+                order = sorted(range(len(audio)), key=lambda i: _unnumbered(audio[i][1]))
+                with self._unit(write=True) as uow:
+                    recorded = {i: _record_named(uow, audio[i][1], audio[i][0]) for i in order}
+                    song_ids = [recorded[i] for i in range(len(audio))]
+                    views = [uow.songs.get_view(song_id, None) for song_id in song_ids]
+                    media = uow.media.for_songs(song_ids)
+                    uow.commit()
+            except BaseException:
+                # Refused or failed: the files placed for this request go too.
+                for path in placed:
+                    path.unlink(missing_ok=True)
+                raise
+        return [SongOut.model_validate(view_fields(view, media)) for view in views if view]
+
+    def _spool(
+        self, stack: contextlib.ExitStack, name: str, stream: BinaryIO, max_bytes: int
+    ) -> tuple[str, Path, AudioFile]:
+        """Copy one upload under MEDIA_DIR/.incoming, hash it and read its tags."""
+        stream.seek(0)  # a use case re-run after a lost race reads it again
+        suffix = Path(name).suffix.lower()[:8]
+        try:
+            temporary, checksum, size = stack.enter_context(
+                storage.spooled(stream, max_bytes, suffix=suffix, settings=self._settings)
+            )
+        except storage.TooLargeError as exc:
+            raise ContentTooLargeError(
+                f"{name}: larger than MAX_UPLOAD_MB ({self._settings.max_upload_mb} MiB)"
+            ) from exc
+        try:
+            tags = read_tags(temporary, relative=name)
+        except UnsupportedMediaError as exc:
+            raise UnsupportedMediaTypeError(f"{name}: {exc.detail}") from exc
+        except MediaError as exc:
+            raise InvalidInputError(FILES, f"{name}: {exc.detail}") from exc
+        mtime_ns = temporary.stat().st_mtime_ns
+        return name, temporary, AudioFile("media", name, size, mtime_ns, checksum, tags)
+
+    def _refuse_duplicates(self, ready: list[tuple[str, Path, AudioFile]]) -> None:
+        """409 before anything moves: a file sent twice, or already a song's."""
+        seen: set[str] = set()
+        for name, _, file in ready:
+            if file.checksum in seen:
+                raise DuplicateMediaError(None, name)
+            seen.add(file.checksum)
+        with self._unit() as uow:
+            for name, _, file in ready:
+                if (existing := uow.media.by_checksum(file.checksum)) is not None:
+                    raise DuplicateMediaError(existing.song_id, name)
+
+    # --- scans -------------------------------------------------------------------
+
+    def start_scan(self, path: str | None, caller: Principal) -> ScanOut:
+        """Start a scan of `path` (relative to LIBRARY_DIR; the whole library when
+        None) in the background. Raises ScanPathError (404) for a folder that is
+        not there or leaves the library, ScanRunningError (409, with the running
+        scan) while another scan is queued or running, in any process."""
+        prefix = _scan_prefix(path, self._settings)
+        with self._unit(write=True) as uow:
+            scan = uow.scans.start(prefix, caller.user_id, utcnow() - STALE_AFTER)
+            uow.commit()
+        self._thread = threading.Thread(
+            target=self._run_in_background, args=(scan.id, prefix), name=f"scan-{scan.id}",
+            daemon=True,
+        )  # fmt: skip
+        self._thread.start()
+        return scan_out(scan)
+
+    def get_scan(self, scan_id: int) -> ScanOut:
+        """A scan's state and counts. Raises ScanNotFoundError (404)."""
+        with self._unit() as uow:
+            scan = uow.scans.get(scan_id)
+        if scan is None:
+            raise ScanNotFoundError
+        return scan_out(scan)
+
+    def scans(self, page: PageParams) -> Page[ScanOut]:
+        """Scans, newest first, offset-paged."""
+        offset = page_offset(page, SCAN_CURSOR)
+        with self._unit() as uow:
+            rows = uow.scans.recent(page.limit + 1, offset)
+        next_cursor = None
+        if len(rows) > page.limit:
+            next_cursor = offset_cursor(SCAN_CURSOR, offset + page.limit)
+        return Page([scan_out(scan) for scan in rows[: page.limit]], next_cursor)
+
+    def close(self) -> None:
+        """At shutdown: stop a running scan between two files (it is marked failed
+        and the next scan finishes its work)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run_in_background(self, scan_id: int, prefix: str) -> None:
+        try:
+            scan_folder(self._unit, scan_id, prefix, stop=self._stop, settings=self._settings)
+        except Exception:  # a thread's error has nobody to go to but the log
+            logger.exception("library scan %s failed", scan_id)
+
+
+def scan_folder(
+    unit: Unit,
+    scan_id: int,
+    prefix: str,
+    *,
+    stop: threading.Event | None = None,
+    on_file: Callable[[ScanProgress], None] | None = None,
+    settings: Settings | None = None,
+) -> ScanProgress:
+    """Bring the catalogue in line with the files under `prefix` (relative to
+    LIBRARY_DIR, "" for all), then write the scan's final state and counts.
+
+    A file whose (path, size, mtime) is recorded is skipped unopened; a changed
+    one is re-read (`updated`); a new one is added, unless its bytes are a
+    recorded song's whose file is gone: a rename, so that song is kept, with its
+    likes, plays and playlist entries (`updated`); a recorded file no longer on
+    disk loses its song, and the song its likes, plays and playlist entries
+    (`removed`). A file that cannot be read or recorded is listed in `errors` and
+    the scan goes on. `on_file` sees the counts after each file (the command
+    line's progress bar). A stop (`stop` set) ends the scan as failed."""
+    scan = FolderScan(unit, scan_id, prefix, stop or threading.Event(), on_file)
+    return scan.run(settings or get_settings())
+
+
+class FolderScan:
+    """One run of scan_folder: its counts and what it has seen so far."""
+
+    def __init__(
+        self,
+        unit: Unit,
+        scan_id: int,
+        prefix: str,
+        stop: threading.Event,
+        on_file: Callable[[ScanProgress], None] | None,
+    ) -> None:
+        self._unit = unit
+        self._scan_id = scan_id
+        self._prefix = prefix
+        self._stop = stop
+        self._on_file = on_file
+        self.progress = ScanProgress()
+        self._known: dict[str, KnownFile] = {}
+        self._moved: set[int] = set()  # songs whose file was found at a new path
+
+    def run(self, settings: Settings) -> ScanProgress:
+        self._settings = settings
+        state = "failed"
+        try:
+            with self._unit() as uow:
+                self._known = uow.media.known_files("library", self._prefix)
+            seen: set[str] = set()
+            unnumbered: list[AudioFile] = []
+            last_write = time.monotonic()
+            for relative, path, cover_path in audio_files(self._prefix, settings):
+                if self._stop.is_set():
+                    self.progress.fail(relative, "The scan was stopped before this file")
+                    return self.progress
+                seen.add(relative)
+                self.progress.files_seen += 1
+                file = self._read(relative, path, cover_path)
+                if file is not None and _unnumbered(file) and relative not in self._known:
+                    # Recorded after every numbered file: its track number is the
+                    # disc's next free one, which must not take a number that a
+                    # file later in the walk says is its own.
+                    unnumbered.append(file)
+                elif file is not None:
+                    self._write(file)
+                if self._on_file is not None:
+                    self._on_file(self.progress)
+                if (
+                    self.progress.files_seen % PROGRESS_EVERY_FILES == 0
+                    or time.monotonic() - last_write > PROGRESS_EVERY_SECONDS
+                ):
+                    self._write_progress()
+                    last_write = time.monotonic()
+            for file in unnumbered:
+                if self._stop.is_set():
+                    self.progress.fail(file.path, "The scan was stopped before this file")
+                    return self.progress
+                self._write(file)
+            for relative, gone in self._known.items():
+                if relative not in seen and gone.song_id not in self._moved:
+                    self._remove(gone.song_id)
+            state = "done"
+            return self.progress
+        finally:
+            with self._unit(write=True) as uow:
+                uow.scans.finish(self._scan_id, state, self.progress.counts())
+                uow.commit()
+
+    def _read(self, relative: str, path: Path, cover_path: str | None) -> AudioFile | None:
+        """The file to record, or None: unchanged (skipped, not opened) or
+        unreadable (listed in errors)."""
+        progress = self.progress
+        try:
+            stat = path.stat()
+            known = self._known.get(relative)
+            if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                if known.song_id not in self._moved:  # else its bytes moved elsewhere
+                    progress.skipped += 1
+                return None
+            checksum = storage.sha256_file(path)
+            tags = read_tags(path, relative=relative)
+        except MediaError as exc:
+            progress.fail(relative, exc.detail)
+            return None
+        except OSError as exc:
+            progress.fail(relative, f"Could not be read: {exc.strerror or 'I/O error'}")
+            return None
+        return AudioFile(
+            "library", relative, stat.st_size, stat.st_mtime_ns, checksum, tags, cover_path
+        )
+
+    def _write(self, file: AudioFile) -> None:
+        """Record one file in a unit of its own, counting the outcome."""
+        progress, relative = self.progress, file.path
+        try:
+            with self._unit(write=True) as uow:
+                outcome = self._record(uow, file, self._known.get(relative))
+                if outcome is None:
+                    return
+                uow.commit()
+        except DuplicateMediaError as exc:
+            progress.fail(relative, f"The same audio as song {exc.song_id}")
+            return
+        except Exception:  # one file must not end the scan of thousands
+            logger.exception("library scan: %s could not be recorded", relative)
+            progress.fail(relative, "Could not be recorded (see the service log)")
+            return
+        if outcome == "added":
+            progress.added += 1
+        else:
+            progress.updated += 1
+
+    def _record(self, uow: SongUnitOfWork, file: AudioFile, known: KnownFile | None) -> str | None:
+        """Write one file; "added" or "updated", None when refused (listed)."""
+        if known is not None:
+            refresh(uow, known.song_id, file)
+            return "updated"
+        existing = uow.media.by_checksum(file.checksum)
+        if existing is None:
+            record(uow, file)
+            return "added"
+        if existing.root == "library" and not _exists(existing.path, self._settings):
+            refresh(uow, existing.song_id, file)  # renamed or moved
+            self._moved.add(existing.song_id)
+            return "updated"
+        self.progress.fail(file.path, f"The same audio as song {existing.song_id}")
+        return None
+
+    def _remove(self, song_id: int) -> None:
+        """The song of a file that is gone, as DELETE /songs/{id} removes it: its
+        playlist entries first (positions close up), then the song with its likes,
+        plays and media row."""
+        with self._unit(write=True) as uow:
+            uow.playlists.remove_song(song_id)
+            media = uow.media.get(song_id)
+            deleted = uow.songs.delete(song_id)
+            uow.commit()
+        if deleted:
+            self.progress.removed += 1
+            discard_files(song_id, media, self._settings)
+
+    def _write_progress(self) -> None:
+        with self._unit(write=True) as uow:
+            uow.scans.progress(self._scan_id, self.progress.counts())
+            uow.commit()
+
+
+def audio_files(
+    prefix: str, settings: Settings | None = None
+) -> Iterator[tuple[str, Path, str | None]]:
+    """(relative path, path, the folder's cover image or None) of every audio file
+    under `prefix` in LIBRARY_DIR, by suffix, in path order; hidden files and
+    folders (a leading dot) are passed over."""
+    base = storage.root_dir("library", settings)
+    top = base / prefix if prefix else base
+    for folder, folders, names in os.walk(top):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        here = Path(folder)
+        cover = _cover_in(names)
+        cover_path = (here / cover).relative_to(base).as_posix() if cover else None
+        for name in sorted(names):
+            if name.startswith(".") or Path(name).suffix.lower() not in AUDIO_SUFFIXES:
+                continue
+            path = here / name
+            yield path.relative_to(base).as_posix(), path, cover_path
+
+
+def _cover_in(names: list[str]) -> str | None:
+    """The folder's cover image: cover.* before folder.*, then by name."""
+    found = [
+        name
+        for name in names
+        if Path(name).stem.lower() in COVER_STEMS and Path(name).suffix.lower() in COVER_SUFFIXES
+    ]
+    return min(
+        found, key=lambda name: (COVER_STEMS.index(Path(name).stem.lower()), name), default=None
+    )
+
+
+def _unnumbered(file: AudioFile) -> bool:
+    """An album track whose file names no track number."""
+    return file.tags.album is not None and file.tags.track is None
+
+
+def _exists(relative: str, settings: Settings) -> bool:
+    """Whether the library file `relative` is still there."""
+    try:
+        return storage.resolve("library", relative, settings).is_file()
+    except storage.UnsafePathError:
+        return False
+
+
+def _scan_prefix(path: str | None, settings: Settings) -> str:
+    """A scan's folder as stored: relative to LIBRARY_DIR, POSIX, "" for all.
+    Raises ScanPathError (404) unless it is a folder inside the library."""
+    if path is None or path.strip("/") == "":
+        if not storage.root_dir("library", settings).is_dir():
+            raise ScanPathError("LIBRARY_DIR is not a folder")
+        return ""
+    try:
+        folder = storage.resolve("library", path.strip("/"), settings)
+    except storage.UnsafePathError as exc:
+        raise ScanPathError from exc
+    if not folder.is_dir():
+        raise ScanPathError
+    return storage.relative_to("library", folder, settings)
+
+
+def _record_named(uow: SongUnitOfWork, file: AudioFile, name: str) -> int:
+    try:
+        return record(uow, file).id
+    except DuplicateMediaError as exc:  # lost a race with another upload of it
+        raise DuplicateMediaError(exc.song_id, name) from exc
+
+
+def upload_path(file: AudioFile, name: str) -> str:
+    """Where an upload is kept under MEDIA_DIR: `Album artist/Album/NN - Title.ext`
+    (`Artist/Title.ext` without an album), each part made safe for a file name."""
+    tags = file.tags
+    suffix = f".{tags.suffix}" if tags.suffix else Path(name).suffix.lower()
+    artist = tags.album_artists[0] if tags.album_artists else (tags.artists or ["Unknown"])[0]
+    title = storage.safe_component(tags.title, "Untitled")
+    if not tags.album:
+        return f"{storage.safe_component(artist, 'Unknown Artist')}/{title}{suffix}"
+    number = f"{tags.track:02d} - " if tags.track else ""
+    if tags.disc and tags.disc > 1:
+        number = f"{tags.disc}-{number}"
+    album = storage.safe_component(tags.album, "Unknown Album")
+    return f"{storage.safe_component(artist, 'Unknown Artist')}/{album}/{number}{title}{suffix}"
+
+
+def scan_out(scan: ScanRecord) -> ScanOut:
+    counts = scan.counts
+    return ScanOut(
+        id=scan.id,
+        state=scan.state,
+        path=scan.path,
+        files_seen=counts.files_seen,
+        added=counts.added,
+        updated=counts.updated,
+        removed=counts.removed,
+        skipped=counts.skipped,
+        errors=list(counts.errors),
+        started_at=scan.started_at,
+        finished_at=scan.finished_at,
+    )
