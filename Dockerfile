@@ -25,17 +25,19 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && (odbcinst -q -d -n FreeTDS >/dev/null || odbcinst -i -d -f /usr/share/tdsodbc/odbcinst.ini)
 
-# A fixed uid, so volumes can be prepared for it. The key folders exist here so a
-# fresh named volume mounted on them inherits this owner (and 0700 for the private one).
+# A fixed uid, so volumes can be prepared for it. The key, media and cache folders
+# exist here so a fresh named volume mounted on them inherits this owner (and 0700
+# for the private ones); /srv/library is only ever mounted read-only.
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin musicplayer \
-    && mkdir -p /keys/private /keys/public \
-    && chown musicplayer:musicplayer /keys/private /keys/public \
-    && chmod 0700 /keys/private
+    && mkdir -p /keys/private /keys/public /keys/stream /srv/media /srv/library /cache \
+    && chown musicplayer:musicplayer /keys/private /keys/public /keys/stream /srv/media /cache \
+    && chmod 0700 /keys/private /keys/stream
 
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY common ./common
 COPY database ./database
+COPY media ./media
 COPY auth_service ./auth_service
 COPY album_service ./album_service
 COPY song_service ./song_service

@@ -184,6 +184,23 @@ def rotate_key_pair(private_path: Path, public_path: Path, previous_path: Path) 
     return public_jwk(public)["kid"]
 
 
+def ensure_hmac_key(path: Path) -> bool:
+    """Create the stream-URL HMAC key file (32 random bytes as hex, 0600, in a 0700
+    folder) when it is missing or empty; True when one was made. Racing processes
+    keep the first key written (every replica must sign with the same one)."""
+    try:
+        size: int | None = path.stat().st_size
+    except FileNotFoundError:
+        size = None
+    if size:
+        tighten_file(path)
+        return False
+    private_folder(path.parent)
+    data = secrets.token_hex(32).encode() + b"\n"
+    # One stat decides: a file that appears meanwhile (another replica) wins the link.
+    return write_atomic(path, data, PRIVATE_FILE, replace=size == 0)
+
+
 @dataclass(frozen=True)
 class VerificationKey:
     algorithm: str
@@ -233,11 +250,25 @@ def main(argv: list[str] | None = None) -> None:
         print("usage: python -m common.keys [rotate]", file=sys.stderr)
         raise SystemExit(2)
     settings = run_step(get_settings, describe)
+    tighten_folder(settings.data_dir)
+    if settings.stream_url_secret is None and args == []:
+        stream_key = settings.stream_url_key_file
+
+        def _describe_stream(exc: BaseException) -> str | None:
+            if isinstance(exc, OSError):
+                return (
+                    f"cannot write the stream URL key {stream_key} ({exc.strerror or exc}): "
+                    f"make that folder writable, or set STREAM_URL_KEY_FILE elsewhere or "
+                    f"STREAM_URL_SECRET"
+                )
+            return describe(exc, None)
+
+        made_stream = run_step(lambda: ensure_hmac_key(stream_key), _describe_stream)
+        print(f"stream URL key {'created' if made_stream else 'present'}: {stream_key}")
     if settings.jwt_algorithm != "RS256":
         print("JWT_ALGORITHM is HS256: no key pair needed")
         return
     private, public = settings.private_key_path, settings.public_key_path
-    tighten_folder(settings.data_dir)
 
     def _describe(exc: BaseException) -> str | None:
         if isinstance(exc, OSError):  # a folder not writable, a full disk

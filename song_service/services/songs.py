@@ -5,7 +5,7 @@ calls the repositories inside it and, for a write, commits at the end."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -20,8 +20,10 @@ from common.paging import (
     page_start,
     parse_keyset_cursor,
 )
+from common.settings import Settings, get_settings
 from common.tokens import Principal
 from database.keyset import Sort
+from database.media import MediaFile, media_fields
 from song_service.repos.base import (
     NEWEST_LIKE_FIRST,
     SORTABLE,
@@ -31,15 +33,20 @@ from song_service.repos.base import (
     SongView,
 )
 from song_service.schemas import LikedSongOut, LikeState, SongCreate, SongOut, SongUpdate
+from song_service.services.imports import discard_files
 
 # A page is validated in one call into pydantic's core rather than one per row.
 SONG_PAGE = TypeAdapter(list[SongOut])
 
 
 class SongService:
-    def __init__(self, unit: Callable[..., SongUnitOfWork]) -> None:
-        """`unit(write=False)` opens a unit of work (database.unit_of_work)."""
+    def __init__(
+        self, unit: Callable[..., SongUnitOfWork], settings: Settings | None = None
+    ) -> None:
+        """`unit(write=False)` opens a unit of work (database.unit_of_work);
+        `settings` say where a deleted song's files are (MEDIA_DIR, CACHE_DIR)."""
         self._unit = unit
+        self._settings = settings or get_settings()
 
     def create(self, body: SongCreate) -> SongOut:
         with self._unit(write=True) as uow:
@@ -50,9 +57,10 @@ class SongService:
     def get(self, song_id: int, caller: Principal) -> SongOut:
         with self._unit() as uow:
             view = uow.songs.get_view(song_id, caller.user_id)
+            media = uow.media.for_songs([song_id])
         if view is None:
             raise SongNotFoundError
-        return _out(view)
+        return _out(view, media)
 
     def list(
         self,
@@ -80,11 +88,14 @@ class SongService:
         query = replace(query, sort=order, after=after, offset=page.offset, limit=page.limit + 1)
         with self._unit() as uow:
             rows = uow.songs.list_views(query, caller.user_id if caller else None)
-        shown = rows[: page.limit]
+            shown = rows[: page.limit]
+            media = uow.media.for_songs([view.song.id for view in shown])
         next_cursor = None
         if len(rows) > page.limit:
             next_cursor = cursor_after(shown[-1].song._asdict(), query.sort, query.q)
-        return Page(SONG_PAGE.validate_python([view_fields(view) for view in shown]), next_cursor)
+        return Page(
+            SONG_PAGE.validate_python([view_fields(view, media) for view in shown]), next_cursor
+        )
 
     def update(self, song_id: int, body: SongUpdate, caller: Principal) -> SongOut:
         changes = body.model_dump(exclude_unset=True)
@@ -92,10 +103,21 @@ class SongService:
             if changes and uow.songs.update(song_id, changes) is None:
                 raise SongNotFoundError
             view = uow.songs.get_view(song_id, caller.user_id)
+            media = uow.media.for_songs([song_id])
             uow.commit()
         if view is None:
             raise SongNotFoundError
-        return _out(view)
+        return _out(view, media)
+
+    def media_for(self, song_id: int) -> tuple[MediaFile | None, str]:
+        """The song's local audio file (None without one) and its `file_url` (the
+        redirect target of a song without a file). Raises SongNotFoundError (404)."""
+        with self._unit() as uow:
+            # One statement: every stream request (each Range of a player) asks.
+            found = uow.media.of_song(song_id)
+        if found is None:
+            raise SongNotFoundError
+        return found
 
     def delete(self, song_id: int) -> None:
         with self._unit(write=True) as uow:
@@ -103,9 +125,11 @@ class SongService:
             # them close up (API.md, Playlists); the foreign key's cascade would
             # leave gaps.
             uow.playlists.remove_song(song_id)
+            media = uow.media.get(song_id)
             if not uow.songs.delete(song_id):
                 raise SongNotFoundError
             uow.commit()
+        discard_files(song_id, media, self._settings)
 
     def like(self, song_id: int, caller: Principal) -> LikeState:
         with self._unit(write=True) as uow:
@@ -128,12 +152,15 @@ class SongService:
             shown_ids = [row.song.id for row in rows[: page.limit]]
             counts = uow.likes.counts(shown_ids)
             plays = uow.plays.states(shown_ids, caller.user_id)
+            media = uow.media.for_songs(shown_ids)
         shown, next_cursor = keyset_page(
             rows, page.limit, NEWEST_LIKE_FIRST, lambda row: (row.liked_at, row.song.id)
         )
         items = [
             LikedSongOut.model_validate(
-                view_fields(SongView(row.song, counts[row.song.id], True, *plays[row.song.id]))
+                view_fields(
+                    SongView(row.song, counts[row.song.id], True, *plays[row.song.id]), media
+                )
                 | {"liked_at": row.liked_at}
             )
             for row in shown
@@ -141,13 +168,16 @@ class SongService:
         return Page(items, next_cursor)
 
 
-def _out(view: SongView) -> SongOut:
-    return SongOut.model_validate(view_fields(view))
+def _out(view: SongView, media: Mapping[int, MediaFile]) -> SongOut:
+    return SongOut.model_validate(view_fields(view, media))
 
 
-def view_fields(view: SongView) -> dict[str, Any]:
-    """A SongView as SongOut's fields: the song's own, its like and play state."""
+def view_fields(view: SongView, media: Mapping[int, MediaFile]) -> dict[str, Any]:
+    """A SongView as SongOut's fields: the song's own, its like and play state,
+    and its audio file from `media` (song id -> MediaFile, read in the same unit
+    by `uow.media.for_songs`)."""
     return {
+        "media": media_fields(media.get(view.song.id)),
         **view.song._asdict(),
         "like_count": view.like_count,
         "liked_by_me": view.liked_by_me,

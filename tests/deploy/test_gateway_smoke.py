@@ -106,9 +106,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         compose_env = service_environment(services[name], tmp)
         return {**base_env, **localise(compose_env, services[name], ports, tmp)}
 
+    for service in services.values():  # named volumes exist before anything runs
+        for mount in mounts(service):
+            if not mount.source.startswith("."):
+                (tmp / "volumes" / mount.source).mkdir(parents=True, exist_ok=True)
     for name in ("keys", "migrate", "admin"):  # the one-shot jobs, in order
-        for mount in mounts(services[name]):
-            (tmp / "volumes" / mount.source).mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
             process_argv(service_command(services[name], stages)),
             cwd=tmp,
@@ -151,6 +153,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
             GATEWAY_CONF.read_text(),
         )
         conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{gateway_port};")
+        # The audio access-check server's loopback port and cache folder: several
+        # gateways may run on this machine at once.
+        conf = conf.replace("127.0.0.1:8081", f"127.0.0.1:{free_ports(1)[0]}")
+        conf = conf.replace("/tmp/nginx-media-cache", str(tmp / "nginx-media-cache"))  # noqa: S108
+        for mount in mounts(services["gateway"]):  # the media volumes nginx serves
+            if not mount.source.startswith("."):
+                conf = conf.replace(f"{mount.target}/", f"{tmp / 'volumes' / mount.source}/")
         (conf_dir / "nginx.conf").write_text(conf)
         conf_mount = next(m for m in mounts(gateway) if m.source == "./gateway")
         pid_file = "/tmp/nginx.pid"  # noqa: S108 - the container's path, replaced here
@@ -158,6 +167,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
             arg.replace(conf_mount.target, str(conf_dir)).replace(pid_file, str(tmp / "pid"))
             for arg in gateway["command"][1:]
         ]
+        if os.geteuid() == 0:
+            # The container runs nginx as one unprivileged user throughout; started
+            # as root, its workers would become `nobody`, who cannot read the media
+            # volumes in this test's private temporary folder.
+            nginx_args[nginx_args.index("-g") + 1] += " user root;"
         fleet.logs["gateway"] = tmp / "gateway.log"
         with fleet.logs["gateway"].open("wb") as log:
             # -p: nginx's prefix is the temporary folder; -e: early errors to the log.
@@ -169,7 +183,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
             )
         fleet.urls["gateway"] = f"http://127.0.0.1:{gateway_port}"
         wait_until_ready(fleet, {"gateway": processes["gateway"]}, "/health")
-        yield {**env_values, "GATEWAY": fleet.urls["gateway"]}
+        yield {**env_values, "GATEWAY": fleet.urls["gateway"], "PROJECT_DIR": str(tmp)}
     finally:
         stop(processes)
 
