@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from album_service.repos.sql import SqlAlbumUnitOfWork
 from album_service.services.albums import AlbumService
 from album_service.services.artists import ArtistService
+from album_service.services.covers import CoverService
 
 
 def build_album_service(app: FastAPI) -> AlbumService:
@@ -32,3 +33,14 @@ def build_artist_service(app: FastAPI) -> ArtistService:
 def artist_service(request: Request) -> ArtistService:
     """The app's ArtistService (tests put one on in-memory units in its place)."""
     return request.app.state.artists
+
+
+def build_cover_service(app: FastAPI) -> CoverService:
+    """Covers on the albums' units of work (`uow.covers`), made once at start-up as
+    `app.state.covers`."""
+    return CoverService(functools.partial(SqlAlbumUnitOfWork, app.state.database))
+
+
+def cover_service(request: Request) -> CoverService:
+    """The app's CoverService (tests put one on in-memory units in its place)."""
+    return request.app.state.covers

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from album_service.dependencies import build_album_service, build_artist_service
-from album_service.routers import albums, artists, tracks
+from album_service.dependencies import (
+    build_album_service,
+    build_artist_service,
+    build_cover_service,
+)
+from album_service.routers import albums, artists, covers, tracks
 from common.app import create_service_app
 from common.settings import Settings, get_settings
 from database import Database
@@ -27,8 +31,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             tracks.admin,
             artists.protected,
             artists.public,
+            covers.router,
         ],
         service=build_album_service,
-        services={"artists": build_artist_service},
+        services={"artists": build_artist_service, "covers": build_cover_service},
         database=database,
     )

@@ -406,3 +406,27 @@ def test_album_library_statements_compile_for_sql_server(
     # The cover: the newest album's, as TOP 1 ... ORDER BY inside a correlated subquery.
     covers = [sql for sql in checked.statements if "(SELECT TOP " in sql and "AS cover" in sql]
     assert covers, sorted(checked.statements)
+
+
+def test_cover_statements_compile_for_sql_server(
+    database: Database, checked: MssqlStatementCheck
+) -> None:
+    """The covers' lookups of both services (song, playlist, album, artist), each
+    a TOP 1 ... ORDER BY over an index, with the media file's BIT compared as 1."""
+    with SqlSongUnitOfWork(database, write=True) as uow:
+        song_id = uow.songs.add(
+            {"title": "c", "artist": "Cover Artist", "genre": "g", "file_url": "/c.mp3"}
+        ).id
+        uow.covers.song_cover(song_id)
+        uow.covers.playlist_cover(1)
+        uow.commit()
+    with SqlAlbumUnitOfWork(database, write=True) as uow:
+        record = uow.albums.add({"title": "c", "artist": "Cover Artist", "genre": "g"})
+        uow.albums.link(record.id, song_id, 1, 1)
+        uow.covers.album_cover(record.id)
+        assert record.artist_id is not None
+        uow.covers.artist_cover(record.artist_id)
+        uow.commit()
+    assert checked.failures == []
+    tops = [sql for sql in checked.statements if "SELECT TOP " in sql and "media_files" in sql]
+    assert len(tops) == 3, sorted(checked.statements)  # playlist, album's track, artist's album

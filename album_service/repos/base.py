@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from common.errors import NotFoundError
 from database.keyset import After, Sort
+from database.media import MediaFile
 from database.search import SearchRank
 from database.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from album_service.repos.artists_base import ArtistLikeRepository, ArtistRepository
+    from album_service.repos.covers_base import CoverRepository
 
 # The Python type of each sortable column, to read cursor values back.
 SORTABLE: dict[str, type] = {
@@ -154,6 +156,11 @@ class AlbumRepository(Protocol):
         """Remove the album and its song links (the songs stay); False when absent."""
         ...
 
+    def media_of(self, song_ids: list[int]) -> dict[int, MediaFile]:
+        """The local audio files of those of the songs that have one (song_service
+        writes them; database.media reads them for both services)."""
+        ...
+
     def tracks(
         self, album_id: int, *, after: After | None, offset: int, limit: int
     ) -> list[TrackRecord]:
@@ -209,3 +216,4 @@ class AlbumUnitOfWork(UnitOfWork, Protocol):
     album_likes: AlbumLikeRepository
     artists: ArtistRepository
     artist_likes: ArtistLikeRepository
+    covers: CoverRepository

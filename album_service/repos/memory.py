@@ -21,11 +21,13 @@ from album_service.repos.base import (
     TrackRecord,
     track_position,
 )
+from album_service.repos.covers_memory import InMemoryCoverRepository
 from album_service.repos.likes_memory import MemoryLikes, liked_rows
 from album_service.repos.views_memory import memory_album_view
 from database.artists import memory_artist_id_for
 from database.catalogue import memory_matches, memory_sort_key
 from database.keyset import After, memory_page
+from database.media import MediaFile, memory_media_of_songs
 from database.memory import MemoryDatabase
 from database.search import SearchRank, memory_search
 from database.types import utcnow
@@ -83,6 +85,9 @@ class InMemoryAlbumRepository:
 
     def delete(self, album_id: int) -> bool:
         return self._db.delete_album(album_id)
+
+    def media_of(self, song_ids: list[int]) -> dict[int, MediaFile]:
+        return memory_media_of_songs(self._db, song_ids)
 
     def tracks(
         self, album_id: int, *, after: After | None, offset: int, limit: int
@@ -198,12 +203,14 @@ class InMemoryAlbumUnitOfWork(MemoryUnitOfWork):
     album_likes: InMemoryAlbumLikeRepository
     artists: InMemoryArtistRepository
     artist_likes: InMemoryArtistLikeRepository
+    covers: InMemoryCoverRepository
 
     def bind(self, db: MemoryDatabase) -> None:
         self.albums = InMemoryAlbumRepository(db)
         self.album_likes = InMemoryAlbumLikeRepository(db)
         self.artists = InMemoryArtistRepository(db)
         self.artist_likes = InMemoryArtistLikeRepository(db)
+        self.covers = InMemoryCoverRepository(db)
 
 
 def _with_artist_id(db: MemoryDatabase, values: dict[str, Any]) -> dict[str, Any]:

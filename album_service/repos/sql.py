@@ -36,6 +36,7 @@ from album_service.repos.base import (
     TrackRecord,
     track_position,
 )
+from album_service.repos.covers_sql import SqlCoverRepository
 from album_service.repos.likes_sql import SqlLikes, like_statements, liked_page
 from album_service.repos.views_sql import (
     ALBUM_COLUMNS,
@@ -48,6 +49,7 @@ from album_service.repos.views_sql import (
 from database.artists import artist_id_for
 from database.catalogue import catalogue_keys, sort_column, sql_filters
 from database.keyset import After, sql_after, sql_order
+from database.media import MediaFile, media_of_songs
 from database.search import (
     SEARCHED_FIELDS,
     SearchRank,
@@ -120,6 +122,9 @@ class SqlAlbumRepository:
     def delete(self, album_id: int) -> bool:
         # The album_songs foreign key cascades: the links go in the same statement.
         return self._connection.execute(delete(albums).where(albums.c.id == album_id)).rowcount > 0
+
+    def media_of(self, song_ids: list[int]) -> dict[int, MediaFile]:
+        return media_of_songs(self._connection, song_ids)
 
     def tracks(
         self, album_id: int, *, after: After | None, offset: int, limit: int
@@ -240,12 +245,14 @@ class SqlAlbumUnitOfWork(SqlUnitOfWork):
     album_likes: SqlAlbumLikeRepository
     artists: SqlArtistRepository
     artist_likes: SqlArtistLikeRepository
+    covers: SqlCoverRepository
 
     def bind(self, connection: Connection) -> None:
         self.albums = SqlAlbumRepository(connection)
         self.album_likes = SqlAlbumLikeRepository(connection)
         self.artists = SqlArtistRepository(connection)
         self.artist_likes = SqlArtistLikeRepository(connection)
+        self.covers = SqlCoverRepository(connection)
 
 
 LOCK_ALBUM = locked(select(albums.c.id).where(albums.c.id == bindparam("album_id")), albums)
