@@ -7,6 +7,8 @@ import functools
 from fastapi import FastAPI, Request
 
 from song_service.repos.sql import SqlSongUnitOfWork
+from song_service.services.covers import CoverService
+from song_service.services.library import LibraryService
 from song_service.services.listening import ListeningService
 from song_service.services.playlists import PlaylistService
 from song_service.services.search import SearchService
@@ -16,7 +18,7 @@ from song_service.services.songs import SongService
 def build_song_service(app: FastAPI) -> SongService:
     """The service on the process's Database, made once at start-up: it opens a
     unit of work per use case and holds no per-request state."""
-    return SongService(functools.partial(SqlSongUnitOfWork, app.state.database))
+    return SongService(functools.partial(SqlSongUnitOfWork, app.state.database), app.state.settings)
 
 
 def song_service(request: Request) -> SongService:
@@ -57,3 +59,23 @@ def build_search_service(app: FastAPI) -> SearchService:
 def search_service(request: Request) -> SearchService:
     """The app's SearchService (tests put one on in-memory units in its place)."""
     return request.app.state.search
+
+
+def build_library_service(app: FastAPI) -> LibraryService:
+    """Uploads and library scans on the songs' units of work (`uow.media`,
+    `uow.scans`), made once at start-up as `app.state.library`; closed at shutdown
+    (a running scan stops)."""
+    return LibraryService(
+        functools.partial(SqlSongUnitOfWork, app.state.database), app.state.settings
+    )
+
+
+def build_cover_service(app: FastAPI) -> CoverService:
+    """Covers on the songs' units of work (`uow.covers`), made once at start-up as
+    `app.state.covers`."""
+    return CoverService(functools.partial(SqlSongUnitOfWork, app.state.database))
+
+
+def cover_service(request: Request) -> CoverService:
+    """The app's CoverService (tests put one on in-memory units in its place)."""
+    return request.app.state.covers

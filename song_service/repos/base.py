@@ -12,6 +12,8 @@ from database.search import SearchRank
 from database.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
+    from song_service.repos.covers_base import CoverRepository
+    from song_service.repos.media_base import ImportRepository, MediaRepository, ScanRepository
     from song_service.repos.playlists_base import PlaylistRepository
     from song_service.repos.plays_base import PlayRepository
     from song_service.repos.search_base import SearchRepository
@@ -146,3 +148,7 @@ class SongUnitOfWork(UnitOfWork, Protocol):
     plays: PlayRepository
     search: SearchRepository
     playlists: PlaylistRepository
+    covers: CoverRepository
+    media: MediaRepository
+    scans: ScanRepository
+    imports: ImportRepository

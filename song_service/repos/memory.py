@@ -22,6 +22,9 @@ from song_service.repos.base import (
     SongRecord,
     SongView,
 )
+from song_service.repos.covers_memory import InMemoryCoverRepository
+from song_service.repos.imports_memory import InMemoryImportRepository
+from song_service.repos.media_memory import InMemoryMediaRepository, InMemoryScanRepository
 from song_service.repos.playlists_memory import InMemoryPlaylistRepository
 from song_service.repos.plays_memory import InMemoryPlayRepository
 from song_service.repos.search_memory import InMemorySearchRepository
@@ -138,6 +141,10 @@ class InMemorySongUnitOfWork(MemoryUnitOfWork):
     plays: InMemoryPlayRepository
     search: InMemorySearchRepository
     playlists: InMemoryPlaylistRepository
+    covers: InMemoryCoverRepository
+    media: InMemoryMediaRepository
+    scans: InMemoryScanRepository
+    imports: InMemoryImportRepository
 
     def bind(self, db: MemoryDatabase) -> None:
         self.songs = InMemorySongRepository(db)
@@ -145,10 +152,14 @@ class InMemorySongUnitOfWork(MemoryUnitOfWork):
         self.plays = InMemoryPlayRepository(db)
         self.search = InMemorySearchRepository(db)
         self.playlists = InMemoryPlaylistRepository(db)
+        self.covers = InMemoryCoverRepository(db)
+        self.media = InMemoryMediaRepository(db)
+        self.scans = InMemoryScanRepository(db)
+        self.imports = InMemoryImportRepository(db)
 
 
 def _with_artist_id(db: MemoryDatabase, values: dict[str, Any]) -> dict[str, Any]:
     """As the SQL repository's: `values` with the `artist_id` of its `artist`."""
-    if values.get("artist") is None:
+    if values.get("artist") is None or values.get("artist_id") is not None:
         return values
     return values | {"artist_id": memory_artist_id_for(db, values["artist"])}

@@ -46,6 +46,9 @@ from song_service.repos.base import (
     SongRecord,
     SongView,
 )
+from song_service.repos.covers_sql import SqlCoverRepository
+from song_service.repos.imports_sql import SqlImportRepository
+from song_service.repos.media_sql import SqlMediaRepository, SqlScanRepository
 from song_service.repos.playlists_sql import SqlPlaylistRepository
 from song_service.repos.plays_sql import SqlPlayRepository
 from song_service.repos.search_sql import SqlSearchRepository
@@ -284,6 +287,10 @@ class SqlSongUnitOfWork(SqlUnitOfWork):
     plays: SqlPlayRepository
     search: SqlSearchRepository
     playlists: SqlPlaylistRepository
+    covers: SqlCoverRepository
+    media: SqlMediaRepository
+    scans: SqlScanRepository
+    imports: SqlImportRepository
 
     def bind(self, connection: Connection) -> None:
         self.songs = SqlSongRepository(connection)
@@ -291,11 +298,15 @@ class SqlSongUnitOfWork(SqlUnitOfWork):
         self.plays = SqlPlayRepository(connection)
         self.search = SqlSearchRepository(connection)
         self.playlists = SqlPlaylistRepository(connection)
+        self.covers = SqlCoverRepository(connection)
+        self.media = SqlMediaRepository(connection)
+        self.scans = SqlScanRepository(connection)
+        self.imports = SqlImportRepository(connection)
 
 
 def _with_artist_id(connection: Connection, values: dict[str, Any]) -> dict[str, Any]:
     """`values` with the `artist_id` of its `artist`, when it names one: a new name
     becomes a new artist in the same transaction (database.artists)."""
-    if values.get("artist") is None:
+    if values.get("artist") is None or values.get("artist_id") is not None:
         return values
     return values | {"artist_id": artist_id_for(connection, values["artist"])}
