@@ -7,6 +7,9 @@
   points at its artist row (`artist_id`).
 - Four public playlists owned by the demo owner, entries at positions 0..n-1
   (one has a song twice: duplicates are allowed).
+- Real audio for every demo song (database.seed_audio): a 20-second tagged Ogg
+  Vorbis tune with its album's cover embedded, under MEDIA_DIR/demo/, so the
+  songs play (GET /songs/{id}/stream, the player page).
 - Four hundred plays by the demo owner spread over the last six months, with
   favourites, so `/songs/played` and `/songs/top?period=…` show something for
   every period; and a few of the owner's likes of songs, albums and artists
@@ -372,10 +375,17 @@ def seed(database: Database, admin_email: str | None = None) -> Seeded:
 
 
 def main() -> None:
+    from common.settings import get_settings
+    from database.seed_audio import seed_audio
+
     settings = SeedSettings()
+    media_dir = get_settings().media_dir
     database = Database(settings.sqlalchemy_url)
     try:
         added = seed(database, settings.admin_email)
+        if media_dir is not None:
+            print(f"writing the demo songs' audio under {media_dir} ...", flush=True)
+            audio = seed_audio(database, media_dir)
     finally:
         database.dispose()
     if any(added):
@@ -386,6 +396,7 @@ def main() -> None:
         )
     else:
         print("demo library already present: nothing added")
+    print(f"demo audio: {audio} songs given a playable file" if audio else "demo audio: all there")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from database import Database
@@ -14,6 +16,7 @@ from database.seed import (
     demo_albums,
     seed,
 )
+from database.seed_audio import CLIP_SECONDS, seed_audio
 from database.tables import (
     album_likes,
     album_songs,
@@ -22,6 +25,7 @@ from database.tables import (
     artist_terms,
     artists,
     folded_key,
+    media_files,
     playlist_songs,
     playlists,
     plays,
@@ -30,6 +34,8 @@ from database.tables import (
     users,
 )
 from database.types import utcnow
+from media.storage import sha256_file
+from media.tags import embedded_picture, read_tags
 
 
 def count(connection, table, *where) -> int:  # type: ignore[no-untyped-def]
@@ -156,3 +162,37 @@ def test_a_catalogue_seeded_before_artists_is_completed_not_duplicated(
         assert count(connection, albums, albums.c.release_date.is_(None)) == 0
         assert count(connection, albums, albums.c.artist_id.is_(None)) == 0
         assert count(connection, songs, songs.c.artist_id.is_(None)) == 0
+
+
+def test_seed_audio_gives_demo_songs_real_tagged_files(database: Database, tmp_path: Path) -> None:
+    seed(database)
+    with database.connect() as connection:
+        album_id, album_title, artist = connection.execute(
+            select(albums.c.id, albums.c.title, albums.c.artist).order_by(albums.c.id).limit(1)
+        ).one()
+        track_count = connection.scalar(
+            select(func.count()).select_from(album_songs).where(album_songs.c.album_id == album_id)
+        )
+    media_dir = tmp_path / "media"
+    assert seed_audio(database, media_dir, album_ids=[album_id]) == track_count
+    assert seed_audio(database, media_dir, album_ids=[album_id]) == 0  # idempotent
+    with database.connect() as connection:
+        rows = connection.execute(
+            select(media_files, songs.c.file_url, songs.c.duration, songs.c.title,
+                   album_songs.c.track_number)
+            .join(songs, songs.c.id == media_files.c.song_id)
+            .join(album_songs, album_songs.c.song_id == songs.c.id)
+            .order_by(album_songs.c.track_number)
+        ).mappings().all()  # fmt: skip
+    assert len(rows) == track_count
+    for row in rows:
+        path = media_dir / row["path"]
+        tags = read_tags(path)
+        assert (tags.title, tags.artists, tags.album) == (row["title"], [artist], album_title)
+        assert (tags.track, tags.track_total) == (row["track_number"], track_count)
+        assert tags.has_picture and embedded_picture(path) is not None
+        assert tags.duration == pytest.approx(CLIP_SECONDS, abs=0.1)
+        assert row["file_url"] == f"/songs/{row['song_id']}/stream"
+        assert row["duration"] == round(CLIP_SECONDS)
+        assert (row["size"], row["checksum"]) == (path.stat().st_size, sha256_file(path))
+        assert row["content_type"] == "audio/ogg"
