@@ -15,6 +15,10 @@ read scenarios again with `--workers 2`. Prints one table with each row's req/s
 as a ratio to the baseline ("x base") and to the reference ("x ref": its page for
 the pages, its GET /songs/{id} for the rest), a target and PASS/FAIL per row;
 writes it as JSON, and exits 0 whatever the figures: it is a measurement, not a test.
+
+Once, on the SQLite fleet, the media rows (media.py): streaming a 5 MB file in
+256 KiB ranges from song_service and through the gateway as ratios to nginx, and
+files/s of a first library scan and of an unchanged rescan.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scripts.bench import report
+from scripts.bench import media, report
 from scripts.bench.catalogue import PLAYLISTS, load
 from scripts.bench.reference import driver_name
 from scripts.bench.report import Reference, Row
@@ -61,6 +65,8 @@ from tests.e2e.fleet import REPO_ROOT, SERVICES
 DEFAULT_JSON = REPO_ROOT / "data" / "bench.json"
 # Seconds of quiet before reading RSS, so that no request is still in flight.
 IDLE_SECONDS = 1.0
+# The media rows are measured once, on this database's fleet.
+MEDIA_DATABASE = "sqlite"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -86,6 +92,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "postgresql when TEST_POSTGRES_URL is set",
     )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where the JSON goes")
+    parser.add_argument(
+        "--no-media", action="store_true", help="skip the media rows (streaming, scans)"
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     args.duration = args.duration or (1 if quick else 8)
@@ -185,6 +194,9 @@ def bench_database(name: str, args: argparse.Namespace, workdir: Path) -> tuple[
             for service in SERVICES:
                 megabytes = resident_mb(fleet.processes[service].pid)
                 rows.append(report.memory(name, service, megabytes))
+            if name == MEDIA_DATABASE and not args.no_media:
+                sizes = media.Sizes.of(args.quick, args.duration, args.warmup)
+                rows.extend(media.bench(name, data_dir, url, fleet.urls, sizes, say))
         with running(data_dir, url, workers=2, baseline=False) as fleet:
             for scenario in scenarios(inputs):
                 if scenario.key not in SCALED:
@@ -272,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if wrk_path() is None:
         print("wrk is not installed: apt-get install wrk (brew install wrk)", file=sys.stderr)
+        return 2
+    if MEDIA_DATABASE in args.databases and not args.no_media and media.nginx_path() is None:
+        print("the media rows need nginx: apt-get install nginx (or --no-media)", file=sys.stderr)
         return 2
     started = time.monotonic()
     header = (f"MusicPlayer bench {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {git_revision()}: "

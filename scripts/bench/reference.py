@@ -55,10 +55,16 @@ POOL_SIZE = 16
 DRIVERS = {"postgresql": "asyncpg", "sqlite": "sqlite3"}
 # SongOut's keys in its order (common.schemas.SongFields, then song_service's own).
 KEYS = ("id", "title", "artist", "artist_id", "genre", "file_url", "duration", "description",
-        "cover_image_url", "release_date", "created_at", "updated_at",
+        "cover_image_url", "release_date", "created_at", "updated_at", "media",
         "like_count", "liked_by_me", "play_count", "my_play_count", "last_played_at")  # fmt: skip
+# The song's local file (API.md, Media), selected in MEDIA's place as these columns.
+MEDIA_COLUMNS = ("content_type", "suffix", "size", "bitrate", "sample_rate", "channels",
+                 "duration_ms")  # fmt: skip
+MEDIA = KEYS.index("media")
 CREATED_AT, UPDATED_AT = KEYS.index("created_at"), KEYS.index("updated_at")
-LIKED_BY_ME, LAST_PLAYED_AT = KEYS.index("liked_by_me"), KEYS.index("last_played_at")
+# Positions in a selected row, where `media` is still its MEDIA_COLUMNS.
+LIKED_BY_ME = KEYS.index("liked_by_me") + len(MEDIA_COLUMNS) - 1
+LAST_PLAYED_AT = KEYS.index("last_played_at") + len(MEDIA_COLUMNS) - 1
 # Timestamps are stored as naive UTC (database.types.UTCDateTime); pydantic writes
 # aware UTC ones as "...Z", with the fraction only when there is one, as orjson does.
 JSON_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
@@ -67,6 +73,7 @@ JSON_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
 BY_ID_SQL = """
 SELECT s.id, s.title, s.artist, s.artist_id, s.genre, s.file_url, s.duration, s.description,
        s.cover_image_url, s.release_date, s.created_at, s.updated_at,
+       m.content_type, m.suffix, m.size, m.bitrate, m.sample_rate, m.channels, m.duration_ms,
        (SELECT count(*) FROM user_likes AS l WHERE l.song_id = s.id) AS like_count,
        EXISTS (SELECT 1 FROM user_likes AS l WHERE l.song_id = s.id AND l.user_id = $2)
          AS liked_by_me,
@@ -75,17 +82,18 @@ SELECT s.id, s.title, s.artist, s.artist_id, s.genre, s.file_url, s.duration, s.
          AS my_play_count,
        (SELECT max(p.played_at) FROM plays AS p WHERE p.song_id = s.id AND p.user_id = $2)
          AS last_played_at
-FROM songs AS s WHERE s.id = $1
+FROM songs AS s LEFT JOIN media_files AS m ON m.song_id = s.id WHERE s.id = $1
 """
 # Anonymous: the caller's columns are NULL, selected so that a row is in KEYS order.
 PAGE_SQL = """
 SELECT s.id, s.title, s.artist, s.artist_id, s.genre, s.file_url, s.duration, s.description,
        s.cover_image_url, s.release_date, s.created_at, s.updated_at,
+       m.content_type, m.suffix, m.size, m.bitrate, m.sample_rate, m.channels, m.duration_ms,
        (SELECT count(*) FROM user_likes AS l WHERE l.song_id = s.id) AS like_count,
        NULL AS liked_by_me,
        (SELECT count(*) FROM plays AS p WHERE p.song_id = s.id) AS play_count,
        NULL AS my_play_count, NULL AS last_played_at
-FROM songs AS s ORDER BY s.id LIMIT $1
+FROM songs AS s LEFT JOIN media_files AS m ON m.song_id = s.id ORDER BY s.id LIMIT $1
 """
 
 
@@ -186,6 +194,16 @@ def _with_timestamps(row: Sequence[Any]) -> list[Any]:
     return values
 
 
+def _song(row: Sequence[Any]) -> dict[str, Any]:
+    """A selected row as SongOut's JSON object: the media columns become `media`."""
+    end = MEDIA + len(MEDIA_COLUMNS)
+    media = None
+    if row[MEDIA] is not None:
+        media = dict(zip(MEDIA_COLUMNS[:-1], row[MEDIA : end - 1], strict=True))
+        media["duration"] = None if row[end - 1] is None else row[end - 1] / 1000
+    return dict(zip(KEYS, [*row[:MEDIA], media, *row[end:]], strict=True))
+
+
 def driver_name(url: str | URL) -> str:
     """The driver the reference uses for this database URL ("asyncpg", "sqlite3")."""
     backend = make_url(url).get_backend_name()
@@ -257,7 +275,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         row = await app.state.store.song(song_id, caller.user_id)
         if row is None:
             return _error(SongNotFoundError())
-        return _json(dict(zip(KEYS, row, strict=True)))
+        return _json(_song(row))
 
     @app.get("/songs")
     async def first_page(
@@ -267,7 +285,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """song_service's anonymous GET /songs?limit=N: one row more than asked
         says whether there is a next page, whose cursor the fleet's own code writes."""
         rows = await app.state.store.first_songs(limit + 1)
-        songs = [dict(zip(KEYS, row, strict=True)) for row in rows[:limit]]
+        songs = [_song(row) for row in rows[:limit]]
         response = _json(songs)
         if len(rows) > limit:
             last = songs[-1]["id"]

@@ -48,6 +48,11 @@ class Row:
     error_detail: dict[str, int] | None = None
     ratio: float | None = None
     reference_ratio: float | None = None  # see Reference.ratio
+    # A row measured in something else than requests (scripts/bench/media.py):
+    # MB/s, files/s, MB; its target text says it too.
+    value: float | None = None
+    unit: str | None = None
+    counts: dict[str, int] | None = None  # a library scan's files_seen, added, ...
     target: str = "0 errors"
     passed: bool = True
 
