@@ -5,10 +5,10 @@ service writes; "library" is LIBRARY_DIR, which a scan reads and nothing here ev
 writes. A stored path is relative to its root, in POSIX form, so that the rows
 mean the same on every replica and after the folders move.
 
-An upload is spooled to a temporary file under MEDIA_DIR/.incoming (same file
-system as its final place, so the move is an atomic rename), hashed while it is
-written, and either placed or deleted: nothing half-written is ever at a path a
-row names.
+An upload is received into a temporary file under MEDIA_DIR/.incoming
+(media.uploads; the same file system as its final place, so placing it is a
+hard link), hashed while it is written, and either placed or deleted: nothing
+half-written is ever at a path a row names.
 """
 
 from __future__ import annotations
@@ -16,12 +16,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Literal
+from typing import Literal
 
 from common.settings import Settings, get_settings
 
@@ -78,45 +75,6 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-class TooLargeError(Exception):
-    """More bytes than the cap (MAX_UPLOAD_MB)."""
-
-    def __init__(self, max_bytes: int) -> None:
-        super().__init__(f"larger than {max_bytes} bytes")
-        self.max_bytes = max_bytes
-
-
-@contextmanager
-def spooled(
-    source: BinaryIO, max_bytes: int, suffix: str = "", settings: Settings | None = None
-) -> Iterator[tuple[Path, str, int]]:
-    """Copy `source` to a temporary file under MEDIA_DIR/.incoming, hashing it.
-
-    Yields (temporary path, SHA-256 hex, size in bytes). The file is deleted when
-    the block ends unless `place` moved it. Raises TooLargeError beyond
-    `max_bytes` (the partial file is deleted)."""
-    incoming = root_dir("media", settings) / INCOMING
-    incoming.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=incoming, suffix=suffix)
-    path = Path(name)
-    try:
-        digest = hashlib.sha256()
-        size = 0
-        # Readable by the gateway's nginx (another user in the containers), which
-        # sends the bytes; mkstemp makes the file owner-only.
-        os.fchmod(handle, 0o644)
-        with os.fdopen(handle, "wb") as out:
-            while chunk := source.read(CHUNK_BYTES):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise TooLargeError(max_bytes)
-                digest.update(chunk)
-                out.write(chunk)
-        yield path, digest.hexdigest(), size
-    finally:
-        path.unlink(missing_ok=True)
-
-
 def remove_stale_incoming(max_age_seconds: float, settings: Settings | None = None) -> int:
     """Delete spooled files older than `max_age_seconds` that a killed process left
     in MEDIA_DIR/.incoming (a live upload's file is younger); how many went."""
@@ -134,10 +92,11 @@ def remove_stale_incoming(max_age_seconds: float, settings: Settings | None = No
 
 
 def place(temporary: Path, relative: str, settings: Settings | None = None) -> Path:
-    """Move a spooled file to `relative` under MEDIA_DIR without replacing anything:
-    when the name is taken, ` (2)`, ` (3)`… is added before the suffix. Returns the
-    final path. A hard link then unlink, so that two uploads racing for one name
-    never overwrite each other (rename would)."""
+    """Link a received file (media.uploads) at `relative` under MEDIA_DIR without
+    replacing anything: when the name is taken, ` (2)`, ` (3)`… is added before
+    the suffix. Returns the final path. A hard link, so that two uploads racing
+    for one name never overwrite each other (rename would), and the received
+    file stays for a re-run of the use case; its owner deletes it."""
     target = resolve("media", relative, settings)
     target.parent.mkdir(parents=True, exist_ok=True)
     stem, suffix = target.stem, target.suffix
@@ -147,14 +106,33 @@ def place(temporary: Path, relative: str, settings: Settings | None = None) -> P
             os.link(temporary, candidate)
         except FileExistsError:
             continue
-        temporary.unlink()
         return candidate
     raise FileExistsError(f"no free name for {relative}")
 
 
+# A file name may have 255 bytes on common file systems; a component made from a
+# tag keeps room for a track number, " (2)" and a suffix.
+COMPONENT_BYTES = 200
+
+
 def safe_component(text: str, fallback: str) -> str:
     """One folder or file name made from a tag: no separators, no leading dots,
-    no control characters, at most 100 characters."""
+    no control characters, at most COMPONENT_BYTES bytes of UTF-8 (100 CJK
+    characters are 300 bytes), cut between characters."""
     cleaned = "".join(" " if ch in '/\\:*?"<>|' or ord(ch) < 32 else ch for ch in text)
-    cleaned = " ".join(cleaned.split()).strip(". ")[:100].strip()
-    return cleaned or fallback
+    cleaned = " ".join(cleaned.split()).strip(". ")
+    cut = cleaned.encode()[:COMPONENT_BYTES].decode("utf-8", "ignore").strip(". ")
+    return cut or fallback
+
+
+def remove_empty_folders(path: Path, root: Root, settings: Settings | None = None) -> None:
+    """Remove `path`'s folder and its parents while they are empty, up to (not
+    including) `root`'s folder: what a refused upload created for its files."""
+    base = root_dir(root, settings)
+    folder = path.parent
+    while folder != base and folder.is_relative_to(base):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (another file, another upload), or gone
+            return
+        folder = folder.parent

@@ -54,8 +54,11 @@ class DuplicateMediaError(ConflictError):
 
     detail = "This file is already in the library"
 
-    def __init__(self, song_id: int | None = None, name: str | None = None) -> None:
-        super().__init__(f"{name}: this file is already in the library" if name else None)
+    def __init__(
+        self, song_id: int | None = None, name: str | None = None, *, sent_twice: bool = False
+    ) -> None:
+        where = "sent twice in this upload" if sent_twice else "already in the library"
+        super().__init__(f"{name}: this file is {where}" if name else None)
         self.song_id = song_id
         self.extra = {"song_id": song_id}
 

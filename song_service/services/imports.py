@@ -171,4 +171,6 @@ def discard_files(song_id: int, media: MediaFile | None, settings: Settings) -> 
     remove_cached(settings.cache_dir, song_id)
     if media is not None and media.root == "media":
         with contextlib.suppress(OSError, storage.UnsafePathError):
-            storage.resolve("media", media.path, settings).unlink(missing_ok=True)
+            path = storage.resolve("media", media.path, settings)
+            path.unlink(missing_ok=True)
+            storage.remove_empty_folders(path, "media", settings)

@@ -1,9 +1,10 @@
 """Uploads and library scans (API.md, Media): the use cases that bring audio
 files into the catalogue.
 
-An upload is one unit of work for all its files: every file is spooled, hashed
-and tag-read first; then the files are moved into MEDIA_DIR and the rows written
-in one transaction. Any refusal (not audio, damaged, too large, a duplicate)
+An upload is one unit of work for all its files: every file is received into
+MEDIA_DIR/.incoming and hashed as it arrives (media.uploads), then tag-read;
+then the files are linked into place under MEDIA_DIR and the rows written in one
+transaction. Any refusal (not audio, damaged, too large, a duplicate)
 refuses the whole request and leaves nothing behind, on disk or in the database.
 
 A scan walks a folder under LIBRARY_DIR in a background thread. Each changed
@@ -14,7 +15,6 @@ recorded) finishes the job without duplicating anything.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import threading
@@ -23,10 +23,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO
+from stat import S_ISREG
 
 from common.errors import (
-    ContentTooLargeError,
     InvalidInputError,
     NotFoundError,
     UnsupportedMediaTypeError,
@@ -37,6 +36,7 @@ from common.tokens import Principal
 from database.types import utcnow
 from media import storage
 from media.tags import MediaError, UnsupportedMediaError, read_tags
+from media.uploads import FILES, ReceivedFile
 from song_service.repos.base import SongUnitOfWork
 from song_service.repos.media_base import (
     DuplicateMediaError,
@@ -44,6 +44,7 @@ from song_service.repos.media_base import (
     ScanCounts,
     ScanNotFoundError,
     ScanRecord,
+    ScanRunningError,
 )
 from song_service.schemas import ScanOut, SongOut
 from song_service.services.imports import AudioFile, discard_files, record, refresh
@@ -68,9 +69,6 @@ STALE_INCOMING_SECONDS = 24 * 3600
 SCAN_CURSOR = "scans"
 
 Unit = Callable[..., SongUnitOfWork]
-
-
-FILES = ("body", "files")
 
 
 class ScanPathError(NotFoundError):
@@ -111,92 +109,85 @@ class LibraryService:
 
     # --- uploads -----------------------------------------------------------------
 
-    def upload(self, files: list[tuple[str, BinaryIO]]) -> list[SongOut]:
-        """Import uploaded files (name, stream) as songs, all or none; the songs in
-        the order sent.
+    def upload(self, files: list[ReceivedFile]) -> list[SongOut]:
+        """Import received files (media.uploads) as songs, all or none; the songs
+        in the order sent.
 
-        Raises ContentTooLargeError (413) beyond MAX_UPLOAD_MB per file,
-        UnsupportedMediaTypeError (415) for a file that is not audio,
-        InvalidInputError (422, FastAPI's list form) for a damaged or empty one, or
-        none or too many files, DuplicateMediaError (409, with `song_id`) for a file already in
-        the library or sent twice. Each detail names the file."""
-        if not files:
-            raise InvalidInputError(FILES, "Send one or more files in the form field `files`")
-        if len(files) > MAX_FILES_PER_UPLOAD:
-            raise InvalidInputError(FILES, f"At most {MAX_FILES_PER_UPLOAD} files per upload")
-        max_bytes = self._settings.max_upload_mb * 1024 * 1024
-        with contextlib.ExitStack() as stack:
-            ready = [self._spool(stack, name, stream, max_bytes) for name, stream in files]
-            self._refuse_duplicates(ready)
-            placed: list[Path] = []
-            try:
-                audio = []
-                for name, temporary, file in ready:
-                    final = storage.place(temporary, upload_path(file, name), self._settings)
-                    placed.append(final)
-                    relative = storage.relative_to("media", final, self._settings)
-                    audio.append((name, replace(file, path=relative)))
-                # Numbered tracks first (see FolderScan.run); answered in the order sent.
-                order = sorted(range(len(audio)), key=lambda i: _unnumbered(audio[i][1]))
-                with self._unit(write=True) as uow:
-                    recorded = {i: _record_named(uow, audio[i][1], audio[i][0]) for i in order}
-                    song_ids = [recorded[i] for i in range(len(audio))]
-                    views = [uow.songs.get_view(song_id, None) for song_id in song_ids]
-                    media = uow.media.for_songs(song_ids)
-                    uow.commit()
-            except BaseException:
-                # Refused or failed: the files placed for this request go too.
-                for path in placed:
-                    path.unlink(missing_ok=True)
-                raise
+        Raises UnsupportedMediaTypeError (415) for a file that is not audio,
+        InvalidInputError (422, FastAPI's list form) for a damaged or empty one,
+        DuplicateMediaError (409, with `song_id`) for a file already in the
+        library or sent twice. Each detail names the file. The received files
+        stay where they are (their owner deletes them): a re-run of this use
+        case after a lost race reads them again."""
+        ready = [(file, self._audio(file)) for file in files]
+        self._refuse_duplicates(ready)
+        placed: list[Path] = []
+        try:
+            audio = []
+            for received, file in ready:
+                final = storage.place(
+                    received.path, upload_path(file, received.name), self._settings
+                )
+                placed.append(final)
+                relative = storage.relative_to("media", final, self._settings)
+                audio.append((received.name, replace(file, path=relative)))
+            # Numbered tracks first (see FolderScan.run); answered in the order sent.
+            order = sorted(range(len(audio)), key=lambda i: _unnumbered(audio[i][1]))
+            with self._unit(write=True) as uow:
+                recorded = {i: _record_named(uow, audio[i][1], audio[i][0]) for i in order}
+                song_ids = [recorded[i] for i in range(len(audio))]
+                views = [uow.songs.get_view(song_id, None) for song_id in song_ids]
+                media = uow.media.for_songs(song_ids)
+                uow.commit()
+        except BaseException:
+            # Refused or failed: the files placed for this request go too, and the
+            # folders made for them.
+            for path in placed:
+                path.unlink(missing_ok=True)
+                storage.remove_empty_folders(path, "media", self._settings)
+            raise
         return [SongOut.model_validate(view_fields(view, media)) for view in views if view]
 
-    def _spool(
-        self, stack: contextlib.ExitStack, name: str, stream: BinaryIO, max_bytes: int
-    ) -> tuple[str, Path, AudioFile]:
-        """Copy one upload under MEDIA_DIR/.incoming, hash it and read its tags."""
-        stream.seek(0)  # a use case re-run after a lost race reads it again
-        suffix = Path(name).suffix.lower()[:8]
+    def _audio(self, received: ReceivedFile) -> AudioFile:
+        """What a received file is, from its tags: 415 not audio, 422 damaged."""
+        name = received.name
         try:
-            temporary, checksum, size = stack.enter_context(
-                storage.spooled(stream, max_bytes, suffix=suffix, settings=self._settings)
-            )
-        except storage.TooLargeError as exc:
-            raise ContentTooLargeError(
-                f"{name}: larger than MAX_UPLOAD_MB ({self._settings.max_upload_mb} MiB)"
-            ) from exc
-        try:
-            tags = read_tags(temporary, relative=name)
+            tags = read_tags(received.path, relative=name)
         except UnsupportedMediaError as exc:
             raise UnsupportedMediaTypeError(f"{name}: {exc.detail}") from exc
         except MediaError as exc:
             raise InvalidInputError(FILES, f"{name}: {exc.detail}") from exc
-        mtime_ns = temporary.stat().st_mtime_ns
-        return name, temporary, AudioFile("media", name, size, mtime_ns, checksum, tags)
+        mtime_ns = received.path.stat().st_mtime_ns
+        return AudioFile("media", name, received.size, mtime_ns, received.checksum, tags)
 
-    def _refuse_duplicates(self, ready: list[tuple[str, Path, AudioFile]]) -> None:
-        """409 before anything moves: a file sent twice, or already a song's."""
+    def _refuse_duplicates(self, ready: list[tuple[ReceivedFile, AudioFile]]) -> None:
+        """409 before anything is placed: a file sent twice, or already a song's."""
         seen: set[str] = set()
-        for name, _, file in ready:
+        for received, file in ready:
             if file.checksum in seen:
-                raise DuplicateMediaError(None, name)
+                raise DuplicateMediaError(None, received.name, sent_twice=True)
             seen.add(file.checksum)
         with self._unit() as uow:
-            for name, _, file in ready:
+            for received, file in ready:
                 if (existing := uow.media.by_checksum(file.checksum)) is not None:
-                    raise DuplicateMediaError(existing.song_id, name)
+                    raise DuplicateMediaError(existing.song_id, received.name)
 
     # --- scans -------------------------------------------------------------------
 
     def start_scan(self, path: str | None, caller: Principal) -> ScanOut:
         """Start a scan of `path` (relative to LIBRARY_DIR; the whole library when
         None) in the background. Raises ScanPathError (404) for a folder that is
-        not there or leaves the library, ScanRunningError (409, with the running
-        scan) while another scan is queued or running, in any process."""
+        not there or leaves the library, ScanRunningError (409, `{"detail",
+        "scan"}` with the running scan) while another scan runs, in any process."""
         prefix = _scan_prefix(path, self._settings)
-        with self._unit(write=True) as uow:
-            scan = uow.scans.start(prefix, caller.user_id, utcnow() - STALE_AFTER)
-            uow.commit()
+        try:
+            with self._unit(write=True) as uow:
+                scan = uow.scans.start(prefix, caller.user_id, utcnow() - STALE_AFTER)
+                uow.commit()
+        except ScanRunningError as exc:
+            if exc.scan is not None:  # the body says which scan to follow instead
+                exc.extra = {"scan": scan_out(exc.scan).model_dump(mode="json")}
+            raise
         self._thread = threading.Thread(
             target=self._run_in_background, args=(scan.id, prefix), name=f"scan-{scan.id}",
             daemon=True,
@@ -288,8 +279,9 @@ class FolderScan:
                 self._known = uow.media.known_files("library", self._prefix)
             seen: set[str] = set()
             unnumbered: list[AudioFile] = []
+            unreadable: list[str] = []
             last_write = time.monotonic()
-            for relative, path, cover_path in audio_files(self._prefix, settings):
+            for relative, path, cover_path in audio_files(self._prefix, settings, unreadable):
                 if self._stop.is_set():
                     self.progress.fail(relative, "The scan was stopped before this file")
                     return self.progress
@@ -316,9 +308,7 @@ class FolderScan:
                     self.progress.fail(file.path, "The scan was stopped before this file")
                     return self.progress
                 self._write(file)
-            for relative, gone in self._known.items():
-                if relative not in seen and gone.song_id not in self._moved:
-                    self._remove(gone.song_id)
+            self._remove_gone(seen, unreadable)
             state = "done"
             return self.progress
         finally:
@@ -326,12 +316,42 @@ class FolderScan:
                 uow.scans.finish(self._scan_id, state, self.progress.counts())
                 uow.commit()
 
+    def _remove_gone(self, seen: set[str], unreadable: list[str]) -> None:
+        """Remove the songs of recorded files that are gone, but never on the word
+        of a walk that could not look: nothing under a folder it could not read,
+        and nothing at all when it found no audio file while songs are recorded
+        (an unmounted drive looks like an empty library)."""
+        for folder in unreadable:
+            self.progress.fail(folder, "This folder could not be read: its songs were kept")
+        if not seen and self._known:
+            self.progress.fail(
+                self._prefix or ".",
+                "No audio file was found, so no song was removed: is the library mounted?",
+            )
+            return
+        for relative, gone in self._known.items():
+            if relative in seen or gone.song_id in self._moved:
+                continue
+            if any(relative.startswith(f"{folder}/") for folder in unreadable):
+                continue
+            self._remove(gone.song_id)
+
     def _read(self, relative: str, path: Path, cover_path: str | None) -> AudioFile | None:
-        """The file to record, or None: unchanged (skipped, not opened) or
-        unreadable (listed in errors)."""
+        """The file to record, or None: unchanged (skipped, not opened), or not
+        one to read (listed in errors): unreadable, not a regular file (a device
+        or a pipe would be read forever), or a link out of LIBRARY_DIR (it could
+        never be streamed)."""
         progress = self.progress
         try:
             stat = path.stat()
+            if not S_ISREG(stat.st_mode):
+                progress.fail(relative, "Not a regular file")
+                return None
+            if path.is_symlink() and not path.resolve().is_relative_to(
+                storage.root_dir("library", self._settings)
+            ):
+                progress.fail(relative, "A link to a file outside LIBRARY_DIR")
+                return None
             known = self._known.get(relative)
             if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
                 if known.song_id not in self._moved:  # else its bytes moved elsewhere
@@ -406,14 +426,20 @@ class FolderScan:
 
 
 def audio_files(
-    prefix: str, settings: Settings | None = None
+    prefix: str, settings: Settings | None = None, unreadable: list[str] | None = None
 ) -> Iterator[tuple[str, Path, str | None]]:
     """(relative path, path, the folder's cover image or None) of every audio file
     under `prefix` in LIBRARY_DIR, by suffix, in path order; hidden files and
-    folders (a leading dot) are passed over."""
+    folders (a leading dot) are passed over. A folder that cannot be listed is
+    added to `unreadable` (relative path)."""
     base = storage.root_dir("library", settings)
     top = base / prefix if prefix else base
-    for folder, folders, names in os.walk(top):
+
+    def could_not_list(error: OSError) -> None:
+        if unreadable is not None and error.filename:
+            unreadable.append(Path(error.filename).relative_to(base).as_posix())
+
+    for folder, folders, names in os.walk(top, onerror=could_not_list):
         folders[:] = sorted(name for name in folders if not name.startswith("."))
         here = Path(folder)
         cover = _cover_in(names)

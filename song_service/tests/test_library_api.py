@@ -324,6 +324,8 @@ def test_a_second_scan_while_one_runs_is_409(
     release.set()
     assert second.status_code == 409, second.text
     assert "already running" in second.json()["detail"]
+    assert second.json()["scan"]["id"] == first.json()["id"]  # the one to follow
+    assert second.json()["scan"]["state"] == "running"
     assert wait_for_scan(client, admin, first.json()["id"])["state"] == "done"
     assert client.post("/library/scans", json={}, headers=admin).status_code == 202
 
@@ -396,3 +398,125 @@ def test_deleting_an_uploaded_song_deletes_its_file(
     assert oct(kept.stat().st_mode & 0o777) == "0o644"  # the gateway's nginx reads it
     assert client.delete(f"/songs/{song['id']}", headers=admin).status_code == 200
     assert stored_files(settings) == []
+
+
+def test_bodies_that_carry_no_files_are_422_and_leave_nothing(
+    client: TestClient, admin: Headers, tmp_path: Path, settings: Settings
+) -> None:
+    song = album_files(tmp_path / "in", tracks=1)[0]
+    json_body = client.post("/songs/upload", json={"files": []}, headers=admin)
+    assert json_body.status_code == 422, json_body.text
+    other_field = client.post(
+        "/songs/upload", files={"other": ("a.ogg", song.read_bytes())}, headers=admin
+    )
+    assert other_field.status_code == 422, other_field.text
+    too_many = [("files", (f"{n}.ogg", song.read_bytes())) for n in range(21)]
+    assert client.post("/songs/upload", files=too_many, headers=admin).status_code == 422
+    boundary = "x" * 16
+    cut = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; "
+           f"filename=\"a.ogg\"\r\n\r\n").encode() + song.read_bytes()[:500]  # fmt: skip
+    truncated = client.post(
+        "/songs/upload",
+        content=cut,
+        headers={**admin, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert truncated.status_code == 422, truncated.text
+    assert stored_files(settings) == []
+    # A form field beside the files is read and dropped.
+    with_field = client.post(
+        "/songs/upload",
+        files={"files": (song.name, song.read_bytes())},
+        data={"note": "hello"},
+        headers=admin,
+    )
+    assert with_field.status_code == 201, with_field.text
+    assert [path.parent.name for path in stored_files(settings)] == ["Live at Donington"]
+
+
+def test_long_names_in_any_script_and_odd_file_names_are_kept_safely(
+    client: TestClient, admin: Headers, tmp_path: Path, settings: Settings
+) -> None:
+    # 100 CJK characters are 300 bytes: over a file name's 255 (was a 500).
+    song = write_song(tmp_path / "cjk.ogg", title="漢" * 100, artists=["字" * 100],
+                      album="曲" * 100, track=1, seconds=1.0, seed=3)  # fmt: skip
+    created = upload(client, admin, song)
+    assert created.status_code == 201, created.text
+    assert created.json()[0]["title"] == "漢" * 100
+    [kept] = stored_files(settings)
+    assert all(len(part.encode()) <= 255 for part in kept.parts)
+    # A NUL in the name's suffix (was a 500 in mkstemp).
+    other = album_files(tmp_path / "in", tracks=1)[0]
+    named = client.post(
+        "/songs/upload", files={"files": ("a.o\x00gg", other.read_bytes())}, headers=admin
+    )
+    assert named.status_code == 201, named.text
+
+
+def test_the_same_file_twice_in_one_upload_says_so_and_leaves_no_folder(
+    client: TestClient, admin: Headers, tmp_path: Path, settings: Settings
+) -> None:
+    song = album_files(tmp_path / "in", tracks=1)[0]
+    twice = upload(client, admin, song, song)
+    assert twice.status_code == 409
+    assert twice.json() == {
+        "detail": f"{song.name}: this file is sent twice in this upload",
+        "song_id": None,
+    }
+    # A refusal after the files were placed: their folders go with them.
+    bad = tmp_path / "cut.ogg"
+    bad.write_bytes(song.read_bytes()[:300])
+    assert upload(client, admin, song, bad).status_code == 422
+    assert settings.media_dir is not None
+    assert [p.name for p in settings.media_dir.iterdir() if p.name != ".incoming"] == []
+
+
+def test_a_scan_reads_regular_files_inside_the_library_only(
+    client: TestClient, admin: Headers, library: Path, tmp_path: Path
+) -> None:
+    album_files(library / "A", tracks=1)
+    (library / "Dev").mkdir()
+    (library / "Dev" / "zero.ogg").symlink_to("/dev/zero")  # was read forever
+    outside = album_files(tmp_path / "outside", tracks=2, seed=5)[1]
+    (library / "Dev" / "outside.ogg").symlink_to(outside)  # could never be streamed
+    done = scan(client, admin)
+    assert (done["state"], done["added"]) == ("done", 1)
+    assert sorted((e["path"], e["detail"]) for e in done["errors"]) == [
+        ("Dev/outside.ogg", "A link to a file outside LIBRARY_DIR"),
+        ("Dev/zero.ogg", "Not a regular file"),
+    ]
+
+
+def test_an_empty_library_removes_nothing(
+    client: TestClient, admin: Headers, library: Path, database: Database
+) -> None:
+    album_files(library / "A", tracks=2)
+    scan(client, admin)
+    moved = library.parent / "unmounted"
+    library.rename(moved)
+    library.mkdir()  # the mount point of a drive that is not there
+    done = scan(client, admin)
+    assert (done["removed"], count(database, songs)) == (0, 2)
+    assert "no song was removed" in done["errors"][0]["detail"]
+
+
+def test_an_upload_without_an_admin_is_refused_before_its_body_is_read(
+    client: TestClient, make_token: TokenFactory
+) -> None:
+    """The token is checked first: a caller without one cannot make the service
+    write a large body anywhere (FastAPI's own form parsing read it all first)."""
+    pulled = 0
+
+    def body() -> Iterator[bytes]:
+        nonlocal pulled
+        yield b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.ogg"\r\n\r\n'
+        for _ in range(64):
+            pulled += 1
+            yield b"x" * 1024 * 1024
+        yield b"\r\n--b--\r\n"
+
+    multipart = {"Content-Type": "multipart/form-data; boundary=b"}
+    user = {"Authorization": f"Bearer {make_token(sub='2', role='user')}", **multipart}
+    for headers, status in ((multipart, 401), (user, 403)):
+        pulled = 0
+        response = client.post("/songs/upload", content=body(), headers=headers)
+        assert (response.status_code, pulled) == (status, 0)
