@@ -8,8 +8,8 @@ A cover comes from the first of these that works (API.md, Media):
 3. a 307 redirect to the row's `cover_image_url` (http/https only);
 4. a generated placeholder, `Cache-Control: no-store` (so a cover added later shows).
 
-A damaged, truncated, unsupported or oversized image (more than Pillow's
-`Image.MAX_IMAGE_PIXELS`, the decompression-bomb limit, or more than
+A damaged, truncated, unsupported or oversized image (more than
+MAX_SOURCE_PIXELS, well below Pillow's decompression-bomb limit, or more than
 MAX_SOURCE_BYTES) never makes a 500: the next source is tried.
 
 Sizes snap to SIZES (px, the longest side): a size between two snaps goes up to
@@ -65,7 +65,14 @@ DEFAULT_SIZE = SIZES[-1]
 # A browser may keep a cover this long (seconds) before revalidating with its
 # ETag; a revalidation costs one stat. Not `immutable`: a rescan can change art.
 MAX_AGE_SECONDS = 3600
+# Decoding a source costs ~4 bytes per pixel and up to a few seconds: a cover
+# beyond 25 Mpx (5000 x 5000, more than any print scan needs) is refused before
+# decoding, far below Pillow's own decompression-bomb limit (~89 Mpx), which let
+# one 9400 x 9400 PNG take 2.9 GB across four concurrent sizes.
+MAX_SOURCE_PIXELS = 25_000_000
 CACHE_CONTROL = f"public, max-age={MAX_AGE_SECONDS}"
+# A private playlist's cover: only its owner's browser may keep it.
+PRIVATE_CACHE_CONTROL = f"private, max-age={MAX_AGE_SECONDS}"
 # The bytes of a source image read at most: cover art is tens of KB to a few MB;
 # a bigger "picture" is a bogus tag or the wrong file, and is skipped.
 MAX_SOURCE_BYTES = 32 * 1024 * 1024
@@ -140,10 +147,13 @@ class AudioArt:
 @dataclass(frozen=True, slots=True)
 class CoverSource:
     """Where a resource's cover may come from, in order: `art`'s embedded picture,
-    then its sidecar image, then a redirect to `url`, then the placeholder."""
+    then its sidecar image, then a redirect to `url`, then the placeholder.
+    `private`: the resource is not public (a private playlist), so no shared
+    cache may keep its cover."""
 
     art: AudioArt | None = None
     url: str | None = None
+    private: bool = False
 
 
 NO_COVER = CoverSource()
@@ -187,7 +197,7 @@ def resize(data: bytes, size: int) -> tuple[bytes, str]:
             width, height = image.size
             # Checked here, before any pixel is decoded: Pillow only warns up to
             # twice its limit, and a warning filter is not thread-safe.
-            if width < 1 or height < 1 or width * height > (Image.MAX_IMAGE_PIXELS or 0):
+            if width < 1 or height < 1 or width * height > MAX_SOURCE_PIXELS:
                 raise BadImageError(f"{width}x{height} px is over the pixel limit")
             # JPEG decodes straight at a power-of-two reduction: a 3000 px photo
             # for a 256 px cover decodes 8x faster.
@@ -426,14 +436,15 @@ async def cover_response(
         cover = await anyio.to_thread.run_sync(
             find_cover, source.art, size, settings, limiter=_render_limiter(request)
         )
+    cache_control = PRIVATE_CACHE_CONTROL if source.private else CACHE_CONTROL
     if cover is not None:
-        headers = {"ETag": cover.etag, "Cache-Control": CACHE_CONTROL}
+        headers = {"ETag": cover.etag, "Cache-Control": cache_control}
         if etag_matches(request.headers.get("if-none-match"), cover.etag):
             return Response(status_code=304, headers=headers)
         return Response(cover.content, media_type=cover.media_type, headers=headers)
     if source.url is not None and is_web_url(source.url):
         return RedirectResponse(
-            source.url, status_code=307, headers={"Cache-Control": CACHE_CONTROL}
+            source.url, status_code=307, headers={"Cache-Control": cache_control}
         )
     return Response(
         placeholder(size), media_type="image/png", headers={"Cache-Control": "no-store"}

@@ -172,11 +172,12 @@ def test_a_damaged_or_unsupported_image_is_a_bad_image(data: bytes) -> None:
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
-@pytest.mark.parametrize("side", [12_000, 14_000])
+@pytest.mark.parametrize("side", [5_001, 9_400, 12_000, 14_000])
 def test_a_decompression_bomb_is_refused_before_decoding(side: int) -> None:
-    # One-bit pixels compress to a few KB and would decode to 144 and 196
-    # megapixels: over Pillow's MAX_IMAGE_PIXELS (~89 M), where Pillow itself only
-    # warns, and over twice it, where Pillow raises.
+    # One-bit pixels compress to a few KB and would decode to 25 to 196
+    # megapixels: over MAX_SOURCE_PIXELS (9,400 px a side took 2.9 GB in four
+    # concurrent sizes under Pillow's own ~89 Mpx limit), over that limit, where
+    # Pillow itself only warns, and over twice it, where Pillow raises.
     out = io.BytesIO()
     Image.new("1", (side, side)).save(out, "PNG")
     assert len(out.getvalue()) < 1_000_000

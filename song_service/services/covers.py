@@ -5,6 +5,7 @@ media.covers turns them into an image, a redirect or the placeholder."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from common.tokens import Principal
 from media.covers import CoverSource
@@ -36,4 +37,5 @@ class CoverService:
                 or (caller is not None and (caller.user_id == access.owner_id or caller.is_admin))
             ):
                 raise PlaylistNotFoundError
-            return uow.covers.playlist_cover(playlist_id)
+            source = uow.covers.playlist_cover(playlist_id)
+        return source if access.public else replace(source, private=True)

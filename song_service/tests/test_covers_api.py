@@ -375,7 +375,10 @@ def test_a_private_playlists_cover_is_for_its_owner_and_admins_only(
     assert api.get(path).json() == {"detail": "Playlist not found"}
     assert api.get(path).status_code == 404
     assert api.get(path, headers=auth_header(OTHER)).status_code == 404
-    assert api.get(path, headers=auth_header(OWNER)).status_code == 200
+    owners = api.get(path, headers=auth_header(OWNER))
+    assert owners.status_code == 200
+    # Not "public": no shared cache may keep what only the owner may see.
+    assert owners.headers["cache-control"] == "private, max-age=3600"
     assert api.get(path, headers=auth_header(ADMIN, "admin")).status_code == 200
     assert api.get("/playlists/999/cover").status_code == 404
 
