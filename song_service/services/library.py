@@ -34,6 +34,7 @@ from common.paging import Page, PageParams, offset_cursor, page_offset
 from common.settings import Settings, get_settings
 from common.tokens import Principal
 from database.types import utcnow
+from database.unit_of_work import run_unit
 from media import storage
 from media.tags import MediaError, UnsupportedMediaError, read_tags
 from media.uploads import FILES, ReceivedFile
@@ -370,14 +371,22 @@ class FolderScan:
         )
 
     def _write(self, file: AudioFile) -> None:
-        """Record one file in a unit of its own, counting the outcome."""
+        """Record one file in a unit of its own, counting the outcome. A unit that
+        lost a race (a deadlock with an upload naming the same new artist, say)
+        runs again, as a request's would (database.unit_of_work.run_unit)."""
         progress, relative = self.progress, file.path
-        try:
+
+        def record_file() -> str | None:
             with self._unit(write=True) as uow:
                 outcome = self._record(uow, file, self._known.get(relative))
-                if outcome is None:
-                    return
-                uow.commit()
+                if outcome is not None:
+                    uow.commit()
+                return outcome
+
+        try:
+            outcome = run_unit(record_file)
+            if outcome is None:
+                return
         except DuplicateMediaError as exc:
             progress.fail(relative, f"The same audio as song {exc.song_id}")
             return
