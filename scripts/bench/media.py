@@ -48,7 +48,6 @@ import argparse
 import contextlib
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -81,9 +80,8 @@ from scripts.bench.wrk import MARKER, WrkResult, parse, start_wrk, wrk_path
 from tests.deploy.compose import (
     COMPOSE_FILE,
     ENV_EXAMPLE,
-    GATEWAY_CONF,
     load_compose,
-    mounts,
+    local_gateway_argv,
     read_env_file,
 )
 from tests.e2e.fleet import ADMIN_EMAIL, ADMIN_PASSWORD, Fleet, free_ports, stop, wait_until_ready
@@ -299,38 +297,19 @@ http {{
 def gateway_command(
     nginx: str, port: int, upstreams: dict[str, str], volumes: dict[str, Path], work: Path
 ) -> list[str]:
-    """gateway/nginx.conf as tests/deploy/test_gateway_smoke.py runs it: compose's
-    command for the gateway, only the upstream `server` lines (`upstreams`: compose
-    service -> base URL), the listen port and the media volumes' mount points
-    (`volumes`: volume -> folder) changed, written under `work`."""
-    gateway = compose_services()["gateway"]
-    conf = re.sub(
-        r"server\s+(\w+):(\d+);",
-        lambda m: f"server {httpx.URL(upstreams[m.group(1)]).netloc.decode()};",
-        GATEWAY_CONF.read_text(),
+    """gateway/nginx.conf as tests/deploy runs it (tests.deploy.compose): compose's
+    command for the gateway with only the upstreams (`upstreams`: compose service ->
+    base URL), the ports and the media volumes' folders changed, under `work`."""
+    hosts = {name: httpx.URL(url).netloc.decode() for name, url in upstreams.items()}
+    return local_gateway_argv(
+        nginx,
+        compose_services()["gateway"],
+        port=port,
+        upstreams=hosts,
+        volumes=volumes,
+        work=work,
+        loopback_port=free_ports(1)[0],
     )
-    conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{port};")
-    # Its audio access-check server (loopback) and cache: this run's own, as the
-    # deploy test does, since other gateways may run here at the same time.
-    conf = conf.replace("127.0.0.1:8081", f"127.0.0.1:{free_ports(1)[0]}")
-    conf = conf.replace("/tmp/nginx-media-cache", str(work / "nginx-media-cache"))  # noqa: S108
-    gateway_mounts = mounts(gateway)
-    for mount in gateway_mounts:
-        if mount.source in volumes:
-            conf = conf.replace(f"{mount.target}/", f"{volumes[mount.source]}/")
-    conf_dir = work / "gateway"
-    conf_dir.mkdir(exist_ok=True)
-    (conf_dir / "nginx.conf").write_text(conf)
-    conf_mount = next(m for m in gateway_mounts if m.source == "./gateway")
-    args = [arg.replace(conf_mount.target, str(conf_dir)) for arg in gateway["command"][1:]]
-    directives = args.index("-g") + 1
-    args[directives] = re.sub(r"pid [^;]+;", f"pid {work / 'gateway.pid'};", args[directives])
-    if os.geteuid() == 0:
-        # As in the deploy test: started as root, the workers would become
-        # `nobody`, who cannot read this run's private temporary folder.
-        args[directives] += " user root;"
-    # -p: nginx's prefix is the work folder; -e: early errors to the log.
-    return [nginx, "-p", str(work), "-e", "stderr", *args]
 
 
 # --- scans -----------------------------------------------------------------------

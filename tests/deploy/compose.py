@@ -223,3 +223,47 @@ def write_project(project_dir: Path, **overrides: str) -> dict[str, str]:
     lines += [f"{key}={value}" for key, value in overrides.items()]
     (project_dir / ".env").write_text("\n".join(lines) + "\n")
     return read_env_file(project_dir / ".env")
+
+
+def local_gateway_argv(
+    nginx: str,
+    gateway: dict[str, Any],
+    *,
+    port: int,
+    upstreams: dict[str, str],
+    volumes: dict[str, Path],
+    work: Path,
+    loopback_port: int,
+) -> list[str]:
+    """gateway/nginx.conf run as compose runs it (`gateway`: its compose service),
+    on this machine: only the upstream `server` lines (`upstreams`: compose service
+    -> host:port), the listen port, the audio access-check server's loopback port
+    and cache folder (several gateways may run here at once), and the media
+    volumes' mount points (`volumes`: volume -> folder) changed, written under
+    `work`. The nginx command line, with its prefix in `work`."""
+    conf = re.sub(
+        r"server\s+(\w+):(\d+);",
+        lambda m: f"server {upstreams[m.group(1)]};",
+        GATEWAY_CONF.read_text(),
+    )
+    conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{port};")
+    conf = conf.replace("127.0.0.1:8081", f"127.0.0.1:{loopback_port}")
+    conf = conf.replace("/tmp/nginx-media-cache", str(work / "nginx-media-cache"))  # noqa: S108
+    gateway_mounts = mounts(gateway)
+    for mount in gateway_mounts:
+        if mount.source in volumes:
+            conf = conf.replace(f"{mount.target}/", f"{volumes[mount.source]}/")
+    conf_dir = work / "gateway"
+    conf_dir.mkdir(exist_ok=True)
+    (conf_dir / "nginx.conf").write_text(conf)
+    conf_mount = next(m for m in gateway_mounts if m.source == "./gateway")
+    args = [arg.replace(conf_mount.target, str(conf_dir)) for arg in gateway["command"][1:]]
+    directives = args.index("-g") + 1
+    args[directives] = re.sub(r"pid [^;]+;", f"pid {work / 'gateway.pid'};", args[directives])
+    if os.geteuid() == 0:
+        # The container runs nginx as one unprivileged user throughout; started as
+        # root, its workers would become `nobody`, who cannot read the media
+        # volumes in a private temporary folder.
+        args[directives] += " user root;"
+    # -p: nginx's prefix is the work folder; -e: early errors to the log.
+    return [nginx, "-p", str(work), "-e", "stderr", *args]

@@ -24,9 +24,9 @@ from tests.databases import missing
 from tests.deploy.compose import (
     APP_SERVICES,
     COMPOSE_FILE,
-    GATEWAY_CONF,
     dockerfile_stages,
     load_compose,
+    local_gateway_argv,
     mounts,
     option,
     service_command,
@@ -142,41 +142,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
                 )
         wait_until_ready(fleet, processes)
 
-        # The gateway: the same config with only the upstream hosts changed, at the
-        # path compose mounts it, started with compose's own arguments.
-        gateway = services["gateway"]
-        conf_dir = tmp / "gateway"
-        conf_dir.mkdir()
-        conf = re.sub(
-            r"server\s+(\w+):(\d+);",
-            lambda m: f"server 127.0.0.1:{ports[m.group(1)][1]};",
-            GATEWAY_CONF.read_text(),
+        # The gateway: the same config and compose's own arguments, with only the
+        # hosts, ports and volume paths changed (tests.deploy.compose).
+        volumes = {
+            mount.source: tmp / "volumes" / mount.source
+            for mount in mounts(services["gateway"])
+            if not mount.source.startswith(".")
+        }
+        gateway_argv = local_gateway_argv(
+            nginx,
+            services["gateway"],
+            port=gateway_port,
+            upstreams={name: f"127.0.0.1:{local}" for name, (_, local) in ports.items()},
+            volumes=volumes,
+            work=tmp,
+            loopback_port=free_ports(1)[0],
         )
-        conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{gateway_port};")
-        # The audio access-check server's loopback port and cache folder: several
-        # gateways may run on this machine at once.
-        conf = conf.replace("127.0.0.1:8081", f"127.0.0.1:{free_ports(1)[0]}")
-        conf = conf.replace("/tmp/nginx-media-cache", str(tmp / "nginx-media-cache"))  # noqa: S108
-        for mount in mounts(services["gateway"]):  # the media volumes nginx serves
-            if not mount.source.startswith("."):
-                conf = conf.replace(f"{mount.target}/", f"{tmp / 'volumes' / mount.source}/")
-        (conf_dir / "nginx.conf").write_text(conf)
-        conf_mount = next(m for m in mounts(gateway) if m.source == "./gateway")
-        pid_file = "/tmp/nginx.pid"  # noqa: S108 - the container's path, replaced here
-        nginx_args = [
-            arg.replace(conf_mount.target, str(conf_dir)).replace(pid_file, str(tmp / "pid"))
-            for arg in gateway["command"][1:]
-        ]
-        if os.geteuid() == 0:
-            # The container runs nginx as one unprivileged user throughout; started
-            # as root, its workers would become `nobody`, who cannot read the media
-            # volumes in this test's private temporary folder.
-            nginx_args[nginx_args.index("-g") + 1] += " user root;"
         fleet.logs["gateway"] = tmp / "gateway.log"
         with fleet.logs["gateway"].open("wb") as log:
-            # -p: nginx's prefix is the temporary folder; -e: early errors to the log.
             processes["gateway"] = subprocess.Popen(
-                [nginx, "-p", str(tmp), "-e", "stderr", *nginx_args],
+                gateway_argv,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
