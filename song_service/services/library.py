@@ -248,8 +248,10 @@ def scan_folder(
     (`removed`). A file that cannot be read or recorded is listed in `errors` and
     the scan goes on. `on_file` sees the counts after each file (the command
     line's progress bar). A stop (`stop` set) ends the scan as failed."""
-    scan = FolderScan(unit, scan_id, prefix, stop or threading.Event(), on_file)
-    return scan.run(settings or get_settings())
+    scan = FolderScan(
+        unit, scan_id, prefix, stop or threading.Event(), on_file, settings or get_settings()
+    )
+    return scan.run()
 
 
 class FolderScan:
@@ -262,8 +264,10 @@ class FolderScan:
         prefix: str,
         stop: threading.Event,
         on_file: Callable[[ScanProgress], None] | None,
+        settings: Settings,
     ) -> None:
         self._unit = unit
+        self._settings = settings
         self._scan_id = scan_id
         self._prefix = prefix
         self._stop = stop
@@ -272,8 +276,7 @@ class FolderScan:
         self._known: dict[str, KnownFile] = {}
         self._moved: set[int] = set()  # songs whose file was found at a new path
 
-    def run(self, settings: Settings) -> ScanProgress:
-        self._settings = settings
+    def run(self) -> ScanProgress:
         state = "failed"
         try:
             with self._unit() as uow:
@@ -282,7 +285,7 @@ class FolderScan:
             unnumbered: list[AudioFile] = []
             unreadable: list[str] = []
             last_write = time.monotonic()
-            for relative, path, cover_path in audio_files(self._prefix, settings, unreadable):
+            for relative, path, cover_path in audio_files(self._prefix, self._settings, unreadable):
                 if self._stop.is_set():
                     self.progress.fail(relative, "The scan was stopped before this file")
                     return self.progress
