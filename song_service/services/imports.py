@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from common.settings import Settings
 from database.media import MediaFile
@@ -82,18 +83,14 @@ def record(uow: SongUnitOfWork, file: AudioFile) -> SongRecord:
     artist_ids = {
         fold(name): uow.imports.artist_id(name) for name in _lock_order(song_artist, album_artist)
     }
-    release_date = release_date_of(tags)
+    fields = song_fields(tags)
     song = uow.songs.add(
-        {
-            "title": tags.title[:TITLE_LENGTH],
-            "artist": ARTIST_SEPARATOR.join(tags.artists)[:ARTIST_LENGTH] or UNKNOWN_ARTIST,
+        fields
+        | {
             "artist_id": artist_ids[fold(song_artist)],
-            "genre": genre_of(tags),
             "file_url": "/",  # its own stream URL, which needs the id: set below
-            "duration": round(tags.duration),
             "description": None,
             "cover_image_url": None,
-            "release_date": release_date,
         }
     )
     song = uow.songs.update(song.id, {"file_url": stream_url(song.id)}) or song
@@ -102,8 +99,8 @@ def record(uow: SongUnitOfWork, file: AudioFile) -> SongRecord:
             title=tags.album[:TITLE_LENGTH],
             artist=album_artist,
             artist_id=artist_ids[fold(album_artist)],
-            genre=genre_of(tags),
-            release_date=release_date,
+            genre=fields["genre"],
+            release_date=fields["release_date"],
         )
         uow.imports.link_track(
             album_id=album_id, song_id=song.id, disc=tags.disc or 1, track=tags.track
@@ -116,20 +113,22 @@ def refresh(uow: SongUnitOfWork, song_id: int, file: AudioFile) -> None:
     """A known file that changed (size or mtime) or moved: its media row and the
     song's own fields follow the file. The album link stays as it was: moving a
     song between albums is an album_service edit, not a side effect of a retag."""
-    tags = file.tags
-    song_artist, _ = _artists(tags)
-    uow.songs.update(
-        song_id,
-        {
-            "title": tags.title[:TITLE_LENGTH],
-            "artist_id": uow.imports.artist_id(song_artist),
-            "artist": ARTIST_SEPARATOR.join(tags.artists)[:ARTIST_LENGTH] or UNKNOWN_ARTIST,
-            "genre": genre_of(tags),
-            "duration": round(tags.duration),
-            "release_date": release_date_of(tags),
-        },
-    )
+    song_artist, _ = _artists(file.tags)
+    artist_id = uow.imports.artist_id(song_artist)
+    uow.songs.update(song_id, song_fields(file.tags) | {"artist_id": artist_id})
     uow.media.replace(file.media(song_id))
+
+
+def song_fields(tags: AudioTags) -> dict[str, Any]:
+    """The song's own columns a file's tags decide, as an import and a refresh
+    both write them (its artist row is the caller's: it needs a lock)."""
+    return {
+        "title": tags.title[:TITLE_LENGTH],
+        "artist": ARTIST_SEPARATOR.join(tags.artists)[:ARTIST_LENGTH] or UNKNOWN_ARTIST,
+        "genre": genre_of(tags),
+        "duration": round(tags.duration),
+        "release_date": release_date_of(tags),
+    }
 
 
 def genre_of(tags: AudioTags) -> str:
