@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from database.settings import DatabaseSettings
@@ -161,31 +161,18 @@ class Settings(DatabaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
-    @field_validator("player_auth_url", "player_album_url")
+    @field_validator("public_base_url", "player_auth_url", "player_album_url")
     @classmethod
-    def _player_base_url(cls, value: str | None) -> str | None:
+    def _http_base_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         """An http(s) base URL without a trailing slash (a path prefix is kept)."""
         if not value:
             return None
+        name = (info.field_name or "").upper()
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http(s) URL, e.g. http://localhost:8000")
+            raise ValueError(f"{name} must be an http(s) URL, e.g. https://music.example.com")
         if parts.query or parts.fragment:
-            raise ValueError("takes no query or fragment")
-        return value.rstrip("/")
-
-    @field_validator("public_base_url")
-    @classmethod
-    def _http_base_url(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                "PUBLIC_BASE_URL must be an http(s) URL, e.g. https://music.example.com"
-            )
-        if parts.query or parts.fragment:
-            raise ValueError("PUBLIC_BASE_URL takes no query or fragment")
+            raise ValueError(f"{name} takes no query or fragment")
         return value.rstrip("/")
 
     @field_validator("forwarded_allow_ips")
