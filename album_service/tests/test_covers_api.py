@@ -10,7 +10,6 @@ import io
 import itertools
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,18 +41,6 @@ AuthHeader = Callable[..., dict[str, str]]
 backend = contract.backend
 mssql_statements = contract.mssql_statements
 server_databases = contract.server_databases
-
-
-@pytest.fixture
-def settings(settings: Settings, tmp_path: Path) -> Settings:
-    """The shared test settings with the media folders and the cache under tmp_path."""
-    return settings.model_copy(
-        update={
-            "media_dir": tmp_path / "media",
-            "library_dir": tmp_path / "library",
-            "cache_dir": tmp_path / "cache",
-        }
-    )
 
 
 class Catalogue:

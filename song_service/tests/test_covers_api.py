@@ -10,7 +10,6 @@ import io
 import itertools
 import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,18 +44,6 @@ backend = contract.backend
 mssql_statements = contract.mssql_statements
 server_databases = contract.server_databases
 ADMIN, OWNER, OTHER = 1, 2, 3
-
-
-@pytest.fixture
-def settings(settings: Settings, tmp_path: Path) -> Settings:
-    """The shared test settings with the media folders and the cache under tmp_path."""
-    return settings.model_copy(
-        update={
-            "media_dir": tmp_path / "media",
-            "library_dir": tmp_path / "library",
-            "cache_dir": tmp_path / "cache",
-        }
-    )
 
 
 class Library:

@@ -52,18 +52,6 @@ def write_wav(path: Path, seconds: float = 2.0, rate: int = 8000, freq: float = 
     return path.read_bytes()
 
 
-@pytest.fixture
-def settings(settings: Settings, tmp_path: Path) -> Settings:
-    return settings.model_copy(
-        update={
-            "media_dir": tmp_path / "media",
-            "library_dir": tmp_path / "library",
-            "cache_dir": tmp_path / "cache",
-            "stream_url_key_file": tmp_path / "keys" / "stream-url.key",
-        }
-    )
-
-
 def add_song(client: TestClient, auth_header: AuthHeader, **fields: Any) -> int:
     response = client.post("/songs", json=song(**fields), headers=auth_header(1, "admin"))
     assert response.status_code == 201, response.text
