@@ -13,6 +13,7 @@ from starlette.datastructures import State
 from auth_service.repos.base import AuthUnitOfWork
 from auth_service.repos.sql import SqlAuthUnitOfWork
 from auth_service.services.auth import AuthService
+from auth_service.services.third_party import ThirdPartyService
 from auth_service.services.throttle import LoginThrottle
 from auth_service.services.tokens import TokenIssuer
 from common.settings import Settings
@@ -34,6 +35,26 @@ def build_auth_service(
         refresh_lifetime=timedelta(days=settings.refresh_token_expire_days),
         reuse_grace=timedelta(seconds=settings.refresh_reuse_grace_seconds),
     )
+
+
+def build_third_party_service(
+    state: State, unit: Callable[..., AuthUnitOfWork] | None = None
+) -> ThirdPartyService:
+    """API keys, app passwords and their exchange, over the given units of work
+    (default: the SQL ones), with the credential keys and token issuer made at
+    start-up; the same login throttle settings as logins."""
+    unit = unit or functools.partial(SqlAuthUnitOfWork, state.database)
+    return ThirdPartyService(
+        unit=unit,
+        keys=state.credential_keys,
+        throttle=LoginThrottle.from_settings(state.settings),
+        issuer=state.token_issuer,
+    )
+
+
+def third_party_service(request: Request) -> ThirdPartyService:
+    """The app's ThirdPartyService (`app.state.third_party`), made at start-up."""
+    return request.app.state.third_party
 
 
 def auth_service(request: Request) -> AuthService:

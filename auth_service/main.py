@@ -6,8 +6,9 @@ import logging
 
 from fastapi import FastAPI
 
-from auth_service.dependencies import build_auth_service
-from auth_service.routers import auth
+from auth_service.dependencies import build_auth_service, build_third_party_service
+from auth_service.routers import auth, credentials
+from auth_service.services.credentials import CredentialKeys
 from auth_service.services.tokens import TokenIssuer
 from common.app import create_service_app
 from common.keys import check_key_pair, ensure_key_pair
@@ -23,12 +24,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     return create_service_app(
         name="auth_service",
         title="MusicPlayer auth",
-        description="Login, access and refresh tokens, and the public signing keys.",
+        description=(
+            "Login, access and refresh tokens, the public signing keys, and the API keys "
+            "and app passwords of third-party (Subsonic) apps."
+        ),
         settings=settings or get_settings(),
-        routers=[auth.public, auth.protected, auth.keys],
+        routers=[auth.public, auth.protected, auth.keys, credentials.router, credentials.exchange],
         service=lambda app: build_auth_service(app.state),
+        services={"third_party": lambda app: build_third_party_service(app.state)},
         database=database,
-        on_startup=[_prepare_signing, _build_hasher],
+        on_startup=[_prepare_signing, _build_hasher, _prepare_credentials],
     )
 
 
@@ -42,6 +47,15 @@ def _prepare_signing(app: FastAPI) -> None:
             ensure_key_pair(settings.private_key_path, settings.public_key_path)
             check_key_pair(settings.private_key_path, settings.public_key_path)
         app.state.token_issuer = TokenIssuer.from_settings(settings)
+
+
+def _prepare_credentials(app: FastAPI) -> None:
+    """Derive the API-key and app-password keys once, from CREDENTIALS_SECRET or the
+    key file (made here on a fresh machine, as `python -m common.keys` would); a
+    file that cannot be read or made stops the start, in one line."""
+    settings: Settings = app.state.settings
+    with explained(logger):
+        app.state.credential_keys = CredentialKeys.from_settings(settings)
 
 
 def _build_hasher(app: FastAPI) -> None:

@@ -185,9 +185,10 @@ def rotate_key_pair(private_path: Path, public_path: Path, previous_path: Path) 
 
 
 def ensure_hmac_key(path: Path) -> bool:
-    """Create the stream-URL HMAC key file (32 random bytes as hex, 0600, in a 0700
-    folder) when it is missing or empty; True when one was made. Racing processes
-    keep the first key written (every replica must sign with the same one)."""
+    """Create an HMAC key file (the stream-URL key, the credentials secret: 32
+    random bytes as hex, 0600, in a 0700 folder) when it is missing or empty; True
+    when one was made. Racing processes keep the first key written (every replica
+    must use the same one)."""
     try:
         size: int | None = path.stat().st_size
     except FileNotFoundError:
@@ -243,8 +244,9 @@ def previous_jwk(settings: Settings) -> dict[str, str] | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m common.keys [rotate]`: create (or check) the RS256 key pair before
-    the fleet starts; `rotate` replaces it, keeping the old public key as previous."""
+    """`python -m common.keys [rotate]`: create (or check) the RS256 key pair, the
+    stream-URL key and the credentials key before the fleet starts; `rotate`
+    replaces the pair, keeping the old public key as previous."""
     args = sys.argv[1:] if argv is None else argv
     if args not in ([], ["rotate"]):
         print("usage: python -m common.keys [rotate]", file=sys.stderr)
@@ -265,6 +267,21 @@ def main(argv: list[str] | None = None) -> None:
 
         made_stream = run_step(lambda: ensure_hmac_key(stream_key), _describe_stream)
         print(f"stream URL key {'created' if made_stream else 'present'}: {stream_key}")
+    if settings.credentials_secret is None and args == []:
+        credentials_key = settings.credentials_key_file
+
+        def _describe_credentials(exc: BaseException) -> str | None:
+            if isinstance(exc, OSError):
+                return (
+                    f"cannot write the credentials key {credentials_key} "
+                    f"({exc.strerror or exc}): make that folder writable, or set "
+                    f"CREDENTIALS_KEY_FILE elsewhere or CREDENTIALS_SECRET"
+                )
+            return describe(exc, None)
+
+        made_credentials = run_step(lambda: ensure_hmac_key(credentials_key), _describe_credentials)
+        state = "created" if made_credentials else "present"
+        print(f"credentials key {state}: {credentials_key}")
     if settings.jwt_algorithm != "RS256":
         print("JWT_ALGORITHM is HS256: no key pair needed")
         return

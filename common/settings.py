@@ -22,6 +22,8 @@ DEFAULT_CORS_ORIGINS = [
 ]
 
 MIN_BCRYPT_ROUNDS = 12
+# Shared secrets (JWT_SECRET_KEY for HS256, CREDENTIALS_SECRET): shorter ones are refused.
+MIN_SECRET_LENGTH = 32
 # Throttle rows (failed logins, sign-ups) older than this are pruned in bulk, so
 # no throttle window may be longer.
 THROTTLE_RETENTION_SECONDS = 24 * 60 * 60
@@ -128,6 +130,13 @@ class Settings(DatabaseSettings):
     stream_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     stream_url_secret: SecretStr | None = None
     stream_url_key_file: Path | None = None
+    # Third-party credentials (auth_service: API keys, app passwords). One secret,
+    # at least 32 characters, from which the API keys' HMAC key and the app
+    # passwords' encryption key are both derived; unset, `python -m common.keys`
+    # (or auth_service's start) writes one to CREDENTIALS_KEY_FILE. Changing it
+    # invalidates every API key and app password (users make new ones).
+    credentials_secret: SecretStr | None = None
+    credentials_key_file: Path | None = None
     # ffmpeg transcodes running at once per process (more are a 429), and where their
     # results are kept: by (song, format, bitrate), removed with the song.
     transcode_concurrency: int = Field(default=2, ge=1, le=64)
@@ -141,16 +150,31 @@ class Settings(DatabaseSettings):
     # from (X-Accel-Redirect: <prefix>/media/<path>, <prefix>/library/<path>).
     # Unset (`make run`), the service sends the bytes itself.
     media_accel_redirect: str | None = None
+    # subsonic_service (API.md, OpenSubsonic facade) calls the services that own what
+    # a Subsonic method changes, and auth_service to check Subsonic credentials.
+    auth_service_url: str = "http://127.0.0.1:8000"
+    album_service_url: str = "http://127.0.0.1:8001"
+    song_service_url: str = "http://127.0.0.1:8002"
+    # False: only API keys and our access tokens authenticate Subsonic calls; the
+    # app-password schemes answer errors 41 (`t`+`s`) and 42 (`p`).
+    subsonic_password_auth: bool = True
+    # Where a Subsonic error about credentials sends the user (its `helpUrl`), e.g.
+    # a page on making an API key. Unset, errors carry no helpUrl.
+    subsonic_help_url: str | None = None
 
     @model_validator(mode="after")
     def _media_defaults(self) -> Settings:
-        """MEDIA_DIR, LIBRARY_DIR, CACHE_DIR and STREAM_URL_KEY_FILE default to
-        folders of DATA_DIR, so one setting (or a test's tmp folder) moves them all."""
+        """MEDIA_DIR, LIBRARY_DIR, CACHE_DIR, STREAM_URL_KEY_FILE and
+        CREDENTIALS_KEY_FILE default to folders of DATA_DIR, so one setting (or a
+        test's tmp folder) moves them all."""
         self.media_dir = self.media_dir or self.data_dir / "media"
         self.library_dir = self.library_dir or self.data_dir / "library"
         self.cache_dir = self.cache_dir or self.data_dir / "cache"
         self.stream_url_key_file = (
             self.stream_url_key_file or self.data_dir / "keys" / "stream-url.key"
+        )
+        self.credentials_key_file = (
+            self.credentials_key_file or self.data_dir / "keys" / "credentials.key"
         )
         return self
 
@@ -161,7 +185,14 @@ class Settings(DatabaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
-    @field_validator("public_base_url", "player_auth_url", "player_album_url")
+    @field_validator(
+        "public_base_url",
+        "player_auth_url",
+        "player_album_url",
+        "auth_service_url",
+        "album_service_url",
+        "song_service_url",
+    )
     @classmethod
     def _http_base_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         """An http(s) base URL without a trailing slash (a path prefix is kept)."""
@@ -198,6 +229,17 @@ class Settings(DatabaseSettings):
                 "or one address alone could slow down an account for everyone"
             )
         return self
+
+    @field_validator("credentials_secret")
+    @classmethod
+    def _long_credentials_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"CREDENTIALS_SECRET must be at least {MIN_SECRET_LENGTH} characters; generate "
+                f'one with `python -c "import secrets; print(secrets.token_urlsafe(48))"`, '
+                f"or leave it unset to use CREDENTIALS_KEY_FILE"
+            )
+        return value
 
     @model_validator(mode="after")
     def _require_secret_for_hs256(self) -> Settings:

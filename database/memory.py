@@ -36,13 +36,15 @@ class MemoryDatabase:
     library_scans: dict[int, Row] = field(default_factory=dict)
     refresh_tokens: dict[int, Row] = field(default_factory=dict)
     login_failures: dict[int, Row] = field(default_factory=dict)
+    api_keys: dict[int, Row] = field(default_factory=dict)
+    app_passwords: dict[int, Row] = field(default_factory=dict)  # user id -> row
     lock: threading.RLock = field(default_factory=threading.RLock)
     _sequences: dict[str, Iterator[int]] = field(default_factory=dict)
 
     TABLES = (
         "users", "albums", "songs", "album_songs", "user_likes", "refresh_tokens", "login_failures",
         "artists", "album_likes", "artist_likes", "playlists", "playlist_songs", "plays",
-        "media_files", "library_scans",
+        "media_files", "library_scans", "api_keys", "app_passwords",
     )  # fmt: skip
 
     def tables(self) -> dict[str, dict[Any, Row]]:
@@ -78,6 +80,8 @@ class MemoryDatabase:
             for likes in (self.user_likes, self.album_likes, self.artist_likes):
                 self._drop(likes, lambda key, _: key[0] == user_id)
             self._drop(self.refresh_tokens, lambda _, row: row["user_id"] == user_id)
+            self._drop(self.api_keys, lambda _, row: row["user_id"] == user_id)
+            self.app_passwords.pop(user_id, None)
             self._drop(self.plays, lambda key, _: key[0] == user_id)
             for scan in self.library_scans.values():  # ON DELETE SET NULL
                 if scan["requested_by"] == user_id:

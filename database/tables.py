@@ -369,6 +369,35 @@ login_failures = Table(
     **NEVER_REUSE_IDS,
 )
 
+# Third-party credentials (API.md, Third-party credentials), owned by auth_service.
+# An API key is stored only as its HMAC-SHA256 (hex) under the credentials secret:
+# a leaked table names no usable key, and a key is found by an equality lookup.
+# `hint` is the key's first characters, so a user can tell keys apart in a list.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    _id(),
+    Column("user_id", BigId, _reference("users"), nullable=False, index=True),
+    Column("name", Unicode(100), nullable=False),
+    Column("key_hmac", String(64), nullable=False, unique=True),
+    Column("hint", String(12), nullable=False),
+    Column("created_at", UTCDateTime(), default=utcnow, nullable=False),
+    # Written at most once a minute per key: a busy client does not write per request.
+    Column("last_used_at", UTCDateTime()),
+    **NEVER_REUSE_IDS,
+)
+
+# One app password per user for legacy Subsonic clients (u+p, u+t+s). The token
+# scheme needs the password itself, so it is kept encrypted (a Fernet token under
+# a key derived from the credentials secret), never hashed.
+app_passwords = Table(
+    "app_passwords",
+    metadata,
+    Column("user_id", BigId, _reference("users"), primary_key=True),
+    Column("ciphertext", String(255), nullable=False),
+    Column("created_at", UTCDateTime(), default=utcnow, nullable=False),
+)
+
 
 def _terms(name: str, owner: str) -> Table:
     """One distinct word (database.text.fold_words) of the title or artist of each

@@ -16,6 +16,8 @@ class Credentials:
 
     id: int
     email: str
+    # Stored lower-cased by user_service (its Username type): Subsonic clients log in with it.
+    username: str
     password_hash: str
     role: str
     # Bumped by user_service whenever the password, email or role changes: a
@@ -59,6 +61,16 @@ class CredentialRepository(Protocol):
         ...
 
     def get(self, user_id: int) -> Credentials | None: ...
+
+    def get_by_username(self, username: str) -> Credentials | None:
+        """Exact match on the stored (lower-cased) username."""
+        ...
+
+    def get_for_update(self, user_id: int) -> Credentials | None:
+        """The user, the row locked until the unit ends: rows that name the user
+        (keys, app password) are written while the account cannot go away, and
+        two writers for one user take turns."""
+        ...
 
     def update_password_hash(self, user_id: int, password_hash: str) -> None: ...
 
@@ -125,9 +137,76 @@ class LoginFailureRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class NewApiKey:
+    user_id: int
+    name: str
+    key_hmac: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    """A stored API key. The HMAC stays in the repository and the service: no
+    response model has a field for it."""
+
+    id: int
+    user_id: int
+    name: str
+    key_hmac: str
+    hint: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AppPasswordRecord:
+    user_id: int
+    ciphertext: str
+    created_at: datetime
+
+
+class ApiKeyRepository(Protocol):
+    def add(self, key: NewApiKey, *, now: datetime) -> ApiKeyRecord:
+        """Store a key created at `now`, never used yet."""
+        ...
+
+    def list_for_user(self, user_id: int) -> list[ApiKeyRecord]:
+        """The user's keys, oldest first (by id)."""
+        ...
+
+    def count_for_user(self, user_id: int) -> int: ...
+
+    def delete(self, key_id: int, *, user_id: int) -> bool:
+        """Delete the key if it is `user_id`'s; False when no such key of theirs."""
+        ...
+
+    def find_by_hmac(self, key_hmac: str) -> ApiKeyRecord | None: ...
+
+    def touch(self, key_id: int, *, now: datetime, not_since: datetime) -> bool:
+        """Set last_used_at to `now` unless it is already later than `not_since`
+        (so a key is written at most once per interval, however many processes
+        race); True when the row changed."""
+        ...
+
+
+class AppPasswordRepository(Protocol):
+    def set(self, user_id: int, ciphertext: str, *, now: datetime) -> AppPasswordRecord:
+        """Store the user's app password, replacing any earlier one."""
+        ...
+
+    def get(self, user_id: int) -> AppPasswordRecord | None: ...
+
+    def delete(self, user_id: int) -> bool:
+        """Delete the user's app password; False when there was none."""
+        ...
+
+
 class AuthUnitOfWork(UnitOfWork, Protocol):
     """One transaction over auth_service's repositories (database.unit_of_work)."""
 
     credentials: CredentialRepository
     refresh_tokens: RefreshTokenRepository
     login_failures: LoginFailureRepository
+    api_keys: ApiKeyRepository
+    app_passwords: AppPasswordRepository

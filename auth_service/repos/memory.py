@@ -8,8 +8,11 @@ from dataclasses import asdict, fields
 from datetime import datetime
 
 from auth_service.repos.base import (
+    ApiKeyRecord,
+    AppPasswordRecord,
     Credentials,
     FailureWindow,
+    NewApiKey,
     NewRefreshToken,
     RefreshTokenRecord,
 )
@@ -36,6 +39,17 @@ class InMemoryCredentialRepository:
     def get(self, user_id: int) -> Credentials | None:
         row = self._db.users.get(user_id)
         return _credentials(row) if row else None
+
+    def get_by_username(self, username: str) -> Credentials | None:
+        with self._db.lock:
+            for row in self._db.users.values():
+                if row["username"] == username:
+                    return _credentials(row)
+        return None
+
+    def get_for_update(self, user_id: int) -> Credentials | None:
+        # The unit of work holds the store's lock: nothing else runs until it ends.
+        return self.get(user_id)
 
     def update_password_hash(self, user_id: int, password_hash: str) -> None:
         with self._db.lock:
@@ -168,14 +182,89 @@ class InMemoryLoginFailureRepository:
             return len(ids)
 
 
+class InMemoryApiKeyRepository:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    def add(self, key: NewApiKey, *, now: datetime) -> ApiKeyRecord:
+        with self._db.lock:
+            row = {
+                **asdict(key),
+                "id": self._db.next_id("api_keys"),
+                "created_at": now,
+                "last_used_at": None,
+            }
+            if any(other["key_hmac"] == key.key_hmac for other in self._db.api_keys.values()):
+                raise ValueError("duplicate key_hmac")  # the UNIQUE constraint
+            self._db.api_keys[row["id"]] = row
+            return ApiKeyRecord(**row)
+
+    def list_for_user(self, user_id: int) -> list[ApiKeyRecord]:
+        with self._db.lock:
+            return [
+                ApiKeyRecord(**self._db.api_keys[key_id])
+                for key_id in sorted(self._db.api_keys)
+                if self._db.api_keys[key_id]["user_id"] == user_id
+            ]
+
+    def count_for_user(self, user_id: int) -> int:
+        return len(self.list_for_user(user_id))
+
+    def delete(self, key_id: int, *, user_id: int) -> bool:
+        with self._db.lock:
+            row = self._db.api_keys.get(key_id)
+            if row is None or row["user_id"] != user_id:
+                return False
+            del self._db.api_keys[key_id]
+            return True
+
+    def find_by_hmac(self, key_hmac: str) -> ApiKeyRecord | None:
+        with self._db.lock:
+            for row in self._db.api_keys.values():
+                if row["key_hmac"] == key_hmac:
+                    return ApiKeyRecord(**row)
+        return None
+
+    def touch(self, key_id: int, *, now: datetime, not_since: datetime) -> bool:
+        with self._db.lock:
+            row = self._db.api_keys.get(key_id)
+            if row is None or (row["last_used_at"] is not None and row["last_used_at"] > not_since):
+                return False
+            row["last_used_at"] = now
+            return True
+
+
+class InMemoryAppPasswordRepository:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    def set(self, user_id: int, ciphertext: str, *, now: datetime) -> AppPasswordRecord:
+        with self._db.lock:
+            row = {"user_id": user_id, "ciphertext": ciphertext, "created_at": now}
+            self._db.app_passwords[user_id] = row
+            return AppPasswordRecord(**row)
+
+    def get(self, user_id: int) -> AppPasswordRecord | None:
+        row = self._db.app_passwords.get(user_id)
+        return AppPasswordRecord(**row) if row else None
+
+    def delete(self, user_id: int) -> bool:
+        with self._db.lock:
+            return self._db.app_passwords.pop(user_id, None) is not None
+
+
 class InMemoryAuthUnitOfWork(MemoryUnitOfWork):
     """auth_service's unit of work over the shared MemoryDatabase."""
 
     credentials: InMemoryCredentialRepository
     refresh_tokens: InMemoryRefreshTokenRepository
     login_failures: InMemoryLoginFailureRepository
+    api_keys: InMemoryApiKeyRepository
+    app_passwords: InMemoryAppPasswordRepository
 
     def bind(self, db: MemoryDatabase) -> None:
         self.credentials = InMemoryCredentialRepository(db)
         self.refresh_tokens = InMemoryRefreshTokenRepository(db)
         self.login_failures = InMemoryLoginFailureRepository(db)
+        self.api_keys = InMemoryApiKeyRepository(db)
+        self.app_passwords = InMemoryAppPasswordRepository(db)

@@ -12,23 +12,38 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Update, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Update,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from auth_service.repos.base import (
+    ApiKeyRecord,
+    AppPasswordRecord,
     Credentials,
     FailureWindow,
+    NewApiKey,
     NewRefreshToken,
     RefreshTokenRecord,
 )
+from database.tables import api_keys, app_passwords, users
 from database.tables import login_failures as failures
 from database.tables import refresh_tokens as tokens
-from database.tables import users
 from database.unit_of_work import SqlUnitOfWork, locked
 from database.writes import prune_oldest
 
 # Only the columns logging in needs; the profile never leaves user_service.
 CREDENTIAL_COLUMNS = [users.c[field.name] for field in fields(Credentials)]
 TOKEN_COLUMNS = [tokens.c[field.name] for field in fields(RefreshTokenRecord)]
+API_KEY_COLUMNS = [api_keys.c[field.name] for field in fields(ApiKeyRecord)]
+APP_PASSWORD_COLUMNS = [app_passwords.c[field.name] for field in fields(AppPasswordRecord)]
 
 
 class SqlCredentialRepository:
@@ -40,6 +55,15 @@ class SqlCredentialRepository:
 
     def get(self, user_id: int) -> Credentials | None:
         return self._first(users.c.id == user_id)
+
+    def get_by_username(self, username: str) -> Credentials | None:
+        return self._first(users.c.username == username)
+
+    def get_for_update(self, user_id: int) -> Credentials | None:
+        row = self._connection.execute(
+            locked(select(*CREDENTIAL_COLUMNS).where(users.c.id == user_id), users)
+        ).first()
+        return Credentials(*row) if row else None
 
     def update_password_hash(self, user_id: int, password_hash: str) -> None:
         self._connection.execute(
@@ -144,14 +168,82 @@ class SqlLoginFailureRepository:
         return prune_oldest(self._connection, failures, before=before, limit=limit)
 
 
+class SqlApiKeyRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def add(self, key: NewApiKey, *, now: datetime) -> ApiKeyRecord:
+        values: dict[str, Any] = {**asdict(key), "created_at": now, "last_used_at": None}
+        result = self._connection.execute(insert(api_keys).values(**values))
+        return ApiKeyRecord(id=result.inserted_primary_key[0], **values)
+
+    def list_for_user(self, user_id: int) -> list[ApiKeyRecord]:
+        statement = (
+            select(*API_KEY_COLUMNS).where(api_keys.c.user_id == user_id).order_by(api_keys.c.id)
+        )
+        return [ApiKeyRecord(*row) for row in self._connection.execute(statement)]
+
+    def count_for_user(self, user_id: int) -> int:
+        statement = select(func.count()).select_from(api_keys).where(api_keys.c.user_id == user_id)
+        return self._connection.execute(statement).scalar_one()
+
+    def delete(self, key_id: int, *, user_id: int) -> bool:
+        statement = delete(api_keys).where(api_keys.c.id == key_id, api_keys.c.user_id == user_id)
+        return self._connection.execute(statement).rowcount == 1
+
+    def find_by_hmac(self, key_hmac: str) -> ApiKeyRecord | None:
+        row = self._connection.execute(
+            select(*API_KEY_COLUMNS).where(api_keys.c.key_hmac == key_hmac)
+        ).first()
+        return ApiKeyRecord(*row) if row else None
+
+    def touch(self, key_id: int, *, now: datetime, not_since: datetime) -> bool:
+        statement = (
+            update(api_keys)
+            .where(
+                api_keys.c.id == key_id,
+                or_(api_keys.c.last_used_at.is_(None), api_keys.c.last_used_at <= not_since),
+            )
+            .values(last_used_at=now)
+        )
+        return self._connection.execute(statement).rowcount == 1
+
+
+class SqlAppPasswordRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def set(self, user_id: int, ciphertext: str, *, now: datetime) -> AppPasswordRecord:
+        # Delete then insert: portable (no upsert syntax is common to the four
+        # databases); the caller holds the user's row lock, so writers take turns.
+        self.delete(user_id)
+        values = {"user_id": user_id, "ciphertext": ciphertext, "created_at": now}
+        self._connection.execute(insert(app_passwords).values(**values))
+        return AppPasswordRecord(**values)
+
+    def get(self, user_id: int) -> AppPasswordRecord | None:
+        row = self._connection.execute(
+            select(*APP_PASSWORD_COLUMNS).where(app_passwords.c.user_id == user_id)
+        ).first()
+        return AppPasswordRecord(*row) if row else None
+
+    def delete(self, user_id: int) -> bool:
+        statement = delete(app_passwords).where(app_passwords.c.user_id == user_id)
+        return self._connection.execute(statement).rowcount == 1
+
+
 class SqlAuthUnitOfWork(SqlUnitOfWork):
     """auth_service's unit of work on the shared SQL database."""
 
     credentials: SqlCredentialRepository
     refresh_tokens: SqlRefreshTokenRepository
     login_failures: SqlLoginFailureRepository
+    api_keys: SqlApiKeyRepository
+    app_passwords: SqlAppPasswordRepository
 
     def bind(self, connection: Connection) -> None:
         self.credentials = SqlCredentialRepository(connection)
         self.refresh_tokens = SqlRefreshTokenRepository(connection)
         self.login_failures = SqlLoginFailureRepository(connection)
+        self.api_keys = SqlApiKeyRepository(connection)
+        self.app_passwords = SqlAppPasswordRepository(connection)

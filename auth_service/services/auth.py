@@ -62,6 +62,22 @@ class IssuedTokens:
     role: str
 
 
+def counted(step: Callable[[], R]) -> R:
+    """Run a step that records an attempt; if it cannot be recorded, answer 503
+    (LoginUnavailableError) rather than a verdict: failing open would let
+    guesses through uncounted. A lost race is left to run_unit, which re-runs
+    the whole login; a domain error (429) goes out as it is."""
+    try:
+        return step()
+    except DomainError:
+        raise
+    except Exception as exc:
+        if is_rerunnable(exc):  # run_unit runs the whole login again
+            raise
+        logger.error("a login attempt could not be recorded: %r", exc)
+        raise LoginUnavailableError() from exc
+
+
 def hash_refresh_token(token: str) -> str:
     """Only this digest is stored, so a leaked table cannot be replayed."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -106,13 +122,13 @@ class AuthService:
                 uow.commit()
             return admission, user
 
-        admission, user = self._counted(admit)
+        admission, user = counted(admit)
         # verify() spends a full bcrypt round even without an account, so timing is equal.
         valid, new_hash = self._hasher.verify_and_update(
             password, user.password_hash if user else None
         )
         if user is None or not valid:
-            self._counted(lambda: self._record_failure(admission))
+            counted(lambda: self._record_failure(admission))
             raise InvalidCredentialsError()
         with self._unit(write=True) as uow:
             current = uow.credentials.get(user.id)
@@ -133,22 +149,6 @@ class AuthService:
         with self._unit(write=True) as uow:
             self._throttle.fail(uow.login_failures, admission)
             uow.commit()
-
-    @staticmethod
-    def _counted(step: Callable[[], R]) -> R:
-        """Run a step that records an attempt; if it cannot be recorded, answer 503
-        (LoginUnavailableError) rather than a verdict: failing open would let
-        guesses through uncounted. A lost race is left to run_unit, which re-runs
-        the whole login; a domain error (429) goes out as it is."""
-        try:
-            return step()
-        except DomainError:
-            raise
-        except Exception as exc:
-            if is_rerunnable(exc):  # run_unit runs the whole login again
-                raise
-            logger.error("a login attempt could not be recorded: %r", exc)
-            raise LoginUnavailableError() from exc
 
     def refresh(self, refresh_token: str) -> IssuedTokens:
         """Rotate, atomically (API.md, Sessions): the token is marked used and its

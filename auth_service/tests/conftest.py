@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from auth_service.dependencies import build_auth_service
+from auth_service.dependencies import build_auth_service, build_third_party_service
 from auth_service.main import create_app
 from auth_service.repos.memory import InMemoryAuthUnitOfWork
 from auth_service.services.auth import AuthService
@@ -153,6 +153,7 @@ def make_client(
         client.__enter__()  # runs the lifespan: keys, issuer, hasher, service
         app.state.hasher = fast_hasher  # in place of the one the lifespan built
         app.state.service = build_auth_service(app.state, unit)  # with that hasher
+        app.state.third_party = build_third_party_service(app.state, unit)
         clients.append(client)
         return client
 

@@ -30,7 +30,7 @@ def protected_operations(client: TestClient) -> list[tuple[str, str]]:
 def fill(path: str, world: World) -> str:
     ids = {"user_id": world.other_id, "album_id": world.album_id, "song_id": world.song_id,
            "email": "other@example.com", "playlist_id": world.playlist_id,
-           "position": 0, "artist_id": world.artist_id, "scan_id": 1}  # fmt: skip
+           "position": 0, "artist_id": world.artist_id, "scan_id": 1, "key_id": 1}  # fmt: skip
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
 
 

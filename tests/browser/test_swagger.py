@@ -7,6 +7,9 @@ preflight), close the dialog, expand a protected operation, "Try it out",
 "Execute", and read a 200 in the response panel. Then /redoc must render. Every
 resource the browser loaded must come from the fleet itself.
 
+In auth_service's Swagger the admin also makes, lists, exchanges and deletes an API
+key and makes an app password (test_swagger_manages_api_keys_and_the_app_password).
+
 Debian's chromium and chromium-driver (.ci/run installs them) are driven by
 selenium. Without them the test is skipped, except in CI (CI=true), where it fails.
 On failure a screenshot is saved under the test's tmp dir and its path printed.
@@ -165,9 +168,8 @@ def check_page_names_no_other_host(url: str) -> None:
         assert EXTERNAL_URL.findall(html) == [], f"{page} names another host"
 
 
-def authorize_and_execute(
-    driver: Any, base: str, service: str, album_id: int, fleet: Fleet
-) -> None:
+def authorize(driver: Any, base: str, fleet: Fleet) -> None:
+    """Open /docs and log in as the admin with the Authorize dialog."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -193,6 +195,16 @@ def authorize_and_execute(
     dialog.find_element(By.CSS_SELECTOR, "button.btn-done").click()
     wait.until(ec.invisibility_of_element_located((By.CSS_SELECTOR, ".modal-ux")))
 
+
+def authorize_and_execute(
+    driver: Any, base: str, service: str, album_id: int, fleet: Fleet
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(driver, WAIT_SECONDS)
+    authorize(driver, base, fleet)
     method, path, parameters = PROTECTED[service]
     block = wait.until(
         ec.presence_of_element_located(
@@ -217,6 +229,104 @@ def authorize_and_execute(
         )
     )
     assert status[0].text.strip().startswith("200"), status[0].text
+
+
+def test_swagger_manages_api_keys_and_the_app_password(
+    browser_fleet: Fleet, driver: Any, tmp_path: Path
+) -> None:
+    """In auth_service's Swagger, as the admin: create an API key ("Try it out" on
+    POST /auth/api-keys) and read it in the answer, list the keys (the key is not
+    shown again), exchange it, delete it (refused at once), make an app password."""
+    base = browser_fleet.auth.replace("127.0.0.1", "localhost")
+    save = screenshot_on_failure(driver, tmp_path / "auth-credentials.png")
+    try:
+        # The earlier tests authorized on this origin, and Swagger keeps that in
+        # the page's storage: start logged out.
+        driver.get(f"{base}/docs")
+        driver.execute_script("window.localStorage.clear(); window.sessionStorage.clear();")
+        driver.delete_all_cookies()
+        authorize(driver, base, browser_fleet)
+
+        status, created = try_it_out(driver, "post", "/auth/api-keys", body='{"name": "swagger"}')
+        assert status == "201", created
+        match = re.search(r'"key":\s*"(mpk_[A-Za-z0-9_-]{43})"', created)
+        assert match, created
+        key = match.group(1)
+        key_id = re.search(r'"id":\s*(\d+)', created).group(1)  # type: ignore[union-attr]
+
+        status, listed = try_it_out(driver, "get", "/auth/api-keys")
+        assert status == "200", listed
+        assert '"name": "swagger"' in listed and key[:8] in listed
+        assert key not in listed
+
+        exchange = f"{browser_fleet.auth}/auth/subsonic/token"
+        with httpx.Client(timeout=30, trust_env=False) as http:
+            assert http.post(exchange, json={"api_key": key}).status_code == 200
+            status, _ = try_it_out(driver, "delete", "/auth/api-keys/{key_id}", {"key_id": key_id})
+            assert status == "204"
+            assert http.post(exchange, json={"api_key": key}).status_code == 401
+
+        status, made = try_it_out(driver, "post", "/auth/app-password")
+        assert status == "201", made
+        password = re.search(r'"password":\s*"([a-z2-7-]{23})"', made)
+        assert password, made
+    except BaseException:
+        save()
+        raise
+
+
+def try_it_out(
+    driver: Any,
+    method: str,
+    path: str,
+    parameters: dict[str, str] | None = None,
+    body: str | None = None,
+) -> tuple[str, str]:
+    """Expand the operation, "Try it out" with `parameters` and the JSON `body`,
+    "Execute": the response status and the response cell's text."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(driver, WAIT_SECONDS)
+    block = wait.until(
+        ec.presence_of_element_located(
+            (
+                By.XPATH,
+                f"//div[contains(@class, 'opblock-{method}')][.//*[@data-path='{path}']]",
+            )
+        )
+    )
+    if not block.find_elements(By.CSS_SELECTOR, ".opblock-body"):
+        block.find_element(By.CSS_SELECTOR, ".opblock-summary-control").click()
+    wait.until(lambda _: block.find_elements(By.CSS_SELECTOR, "button.try-out__btn"))
+    button = block.find_element(By.CSS_SELECTOR, "button.try-out__btn")
+    if "cancel" not in (button.get_attribute("class") or ""):
+        button.click()
+    for name, value in (parameters or {}).items():
+        field = block.find_element(By.CSS_SELECTOR, f"input[placeholder='{name}']")
+        field.clear()
+        field.send_keys(value)
+    if body is not None:
+        editor = wait.until(
+            lambda _: block.find_elements(By.CSS_SELECTOR, "textarea.body-param__text")
+        )
+        editor[0].send_keys(Keys.CONTROL, "a")
+        editor[0].send_keys(Keys.DELETE)
+        editor[0].send_keys(body)
+    execute = block.find_element(By.CSS_SELECTOR, "button.execute")
+    wait.until(ec.element_to_be_clickable(execute))
+    execute.click()
+    status = wait.until(
+        lambda _: block.find_elements(
+            By.CSS_SELECTOR, ".live-responses-table .response .response-col_status"
+        )
+    )
+    description = block.find_element(
+        By.CSS_SELECTOR, ".live-responses-table .response .response-col_description"
+    )
+    return status[0].text.strip().split()[0], description.text
 
 
 def redoc_renders(driver: Any, base: str, service: str) -> None:
