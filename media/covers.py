@@ -1,5 +1,7 @@
 """Cover images: which source a cover comes from, the resized and cached image,
-and the HTTP answer (`GET`/`HEAD /songs|albums|artists|playlists/{id}/cover`).
+and the HTTP answer (`GET`/`HEAD /songs|albums|artists|playlists/{id}/cover`, and
+the Subsonic facade's getCoverArt). Which rows a cover comes from is
+database.covers' (its records, AudioArt and CoverSource, are re-exported here).
 
 A cover comes from the first of these that works (API.md, Media):
 
@@ -52,6 +54,12 @@ from starlette.responses import RedirectResponse, Response
 
 from common.schemas import PathNumber, error_responses
 from common.settings import Settings
+
+# The records of where a cover comes from live with the reads that find them
+# (database.covers); re-exported here, where the services have always found them.
+from database.covers import NO_COVER as NO_COVER
+from database.covers import AudioArt as AudioArt
+from database.covers import CoverSource as CoverSource
 from media.storage import ROOTS, Root, UnsafePathError, resolve
 
 if TYPE_CHECKING:
@@ -131,32 +139,6 @@ def snap_size(size: int | None) -> int:
     if size < 1:
         raise CoverSizeError(size)
     return next((snap for snap in SIZES if snap >= size), DEFAULT_SIZE)
-
-
-@dataclass(frozen=True, slots=True)
-class AudioArt:
-    """A local audio file whose art may be a cover (a `media_files` row's fields)."""
-
-    root: str  # "media" | "library" (media.storage)
-    path: str  # the audio file, relative POSIX path under the root
-    checksum: str  # the audio file's sha256 hex: the embedded picture's identity
-    embedded: bool  # the file carries a picture
-    cover_path: str | None  # a cover.*/folder.* image beside it, same root
-
-
-@dataclass(frozen=True, slots=True)
-class CoverSource:
-    """Where a resource's cover may come from, in order: `art`'s embedded picture,
-    then its sidecar image, then a redirect to `url`, then the placeholder.
-    `private`: the resource is not public (a private playlist), so no shared
-    cache may keep its cover."""
-
-    art: AudioArt | None = None
-    url: str | None = None
-    private: bool = False
-
-
-NO_COVER = CoverSource()
 
 
 @dataclass(frozen=True, slots=True)

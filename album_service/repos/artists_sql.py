@@ -12,7 +12,6 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
-    case,
     delete,
     exists,
     func,
@@ -39,6 +38,7 @@ from album_service.repos.base import AlbumView
 from album_service.repos.likes_sql import SqlLikes, like_statements, liked_page
 from album_service.repos.views_sql import ALBUM_COLUMNS, ALBUM_STATE, album_view, viewer_params
 from database.artists import artist_fields
+from database.covers import NEWEST_RELEASE_ORDER
 from database.keyset import After, sql_after, sql_order
 from database.search import SearchRank, bound_search_page, sql_matches, sync_terms
 from database.tables import albums, artist_likes, artists, songs
@@ -56,11 +56,6 @@ SORT_COLUMNS = {
 }
 # Newest release first, undated albums last, then newest id. "IS NULL" as a CASE
 # rather than NULLS LAST, which neither SQL Server nor MariaDB has.
-NEWEST_RELEASE_ORDER = [
-    case((albums.c.release_date.is_(None), 1), else_=0),
-    albums.c.release_date.desc(),
-    albums.c.id.desc(),
-]
 # The counts, the cover and the viewer's like as correlated scalar subqueries: one
 # statement per read or page. Built once, so requests only bind values.
 ARTIST_STATE = [

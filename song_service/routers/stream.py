@@ -1,36 +1,30 @@
 """HTTP for a song's audio: stream (with ranges, or transcoded), download, and the
 signed URLs an `<audio src>` plays without an Authorization header (API.md, Media).
 
-The bytes: from the service itself (media.streaming.AudioFileResponse), or, when
+The answer is media.serve.audio_response's (shared with the Subsonic facade): the
+bytes from the service itself (media.streaming.AudioFileResponse), or, when
 MEDIA_ACCEL_REDIRECT names the gateway's internal location, from nginx through
-X-Accel-Redirect (media.streaming.accel_redirect_response). Transcoded audio is
-always sent from here (it lives in the cache folder, not on the media volumes).
+X-Accel-Redirect. Transcoded audio is always sent from here (it lives in the
+cache folder, not on the media volumes).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 from common.auth import CurrentUser, OptionalUser
 from common.db import in_database
-from common.errors import NotFoundError, UnauthorizedError
+from common.errors import UnauthorizedError
 from common.schemas import ResourceId, error_responses
 from common.settings import Settings
 from common.tokens import Principal
-from media import signing, storage, transcode
-from media.streaming import (
-    ACCEL_CACHE_SECONDS,
-    AudioFileResponse,
-    accel_redirect_response,
-    strong_etag,
-)
+from media import signing
+from media.serve import audio_response, download_name, process_transcoder
 from song_service.dependencies import song_service
 
 router = APIRouter(prefix="/songs", tags=["media"])
@@ -110,24 +104,6 @@ def _signed_caller(request: Request, song_id: int, purpose: signing.Purpose) -> 
     )
 
 
-def _transcoder(request: Request) -> transcode.Transcoder:
-    """The process's Transcoder, made on first use (its concurrency bound is per
-    process, as settings.transcode_concurrency says)."""
-    transcoder = getattr(request.app.state, "transcoder", None)
-    if transcoder is None:
-        settings: Settings = request.app.state.settings
-        transcoder = transcode.Transcoder(settings.cache_dir, settings.transcode_concurrency)
-        request.app.state.transcoder = transcoder
-    return transcoder
-
-
-def _download_name(title: str, artist: str, suffix: str) -> str:
-    """The download's file name, `Artist - Title.suffix`, with path separators and
-    control characters replaced (media.storage.safe_component)."""
-    name = storage.safe_component(f"{artist} - {title}", "song")
-    return f"{name}.{suffix}" if suffix else name
-
-
 async def _audio(
     request: Request,
     song_id: int,
@@ -140,58 +116,23 @@ async def _audio(
         caller = _signed_caller(request, song_id, purpose)
     songs = song_service(request)
     media, file_url = await in_database(request, lambda: songs.media_for(song_id))
-    if media is None:
-        if file_url and file_url.lower().startswith(("http://", "https://")):
-            # 307: the client repeats the same method (HEAD stays HEAD) there.
-            return RedirectResponse(file_url, status_code=307)
-        raise NotFoundError("The song has no audio file and no remote file_url to stream")
-    settings: Settings = request.app.state.settings
-    try:
-        path = storage.resolve(media.root, media.path, settings)  # type: ignore[arg-type]
-        # On the event loop: a stat of a local file takes microseconds, less than a
-        # hand-off to a worker thread (the bench streams many small ranges).
-        stat_result = os.stat(path)
-    except (OSError, storage.UnsafePathError):
-        raise NotFoundError("The song's file is missing") from None
     filename = None
-    if purpose == "download":
+    if purpose == "download" and media is not None:
         song = await in_database(request, lambda: songs.get(song_id, caller))
-        filename = _download_name(song.title, song.artist, media.suffix)
-    else:
-        target = transcode.plan(media.suffix, media.bitrate, format, max_bitrate)
-        if target is not None:
-            output = await _transcoder(request).get(path, song_id, media.checksum, target)
-            return AudioFileResponse(
-                output,
-                media_type=target.content_type,
-                etag=strong_etag(media.checksum, target.variant),
-                last_modified=media.mtime_ns / 1e9,
-                stat_result=os.stat(output),
-                accept_ranges=False,
-            )
-    disposition = "attachment" if purpose == "download" else "inline"
-    if settings.media_accel_redirect:
-        # The gateway may repeat this answer for a few seconds (its cache is keyed
-        # by URL and Authorization), but never past the caller's token or signed
-        # URL's own expiry.
-        remaining = caller.expires_at - int(time.time())
-        return accel_redirect_response(
-            settings.media_accel_redirect,
-            media.root,
-            media.path,
-            media_type=media.content_type,
-            filename=filename,
-            disposition=disposition,
-            cache_seconds=min(ACCEL_CACHE_SECONDS, remaining),
-        )
-    return AudioFileResponse(
-        path,
-        media_type=media.content_type,
-        etag=strong_etag(media.checksum),
-        last_modified=media.mtime_ns / 1e9,
-        stat_result=stat_result,
+        filename = download_name(song.artist, song.title, media.suffix)
+    # The answer itself (redirect, 404, transcode, X-Accel-Redirect or the file)
+    # is media.serve's, shared with the Subsonic facade's stream and download.
+    return await audio_response(
+        request.app.state.settings,
+        media,
+        file_url,
+        song_id=song_id,
+        expires_at=caller.expires_at,
+        purpose=purpose,
         filename=filename,
-        disposition=disposition,
+        transcoder=process_transcoder(request) if purpose == "stream" else None,
+        format=format,
+        max_bitrate=max_bitrate,
     )
 
 
