@@ -155,6 +155,15 @@ class PlaylistSongsReplace(ApiInput):
     )
 
 
+class PlaylistSongsRemove(ApiInput):
+    positions: list[EntryPosition] = Field(
+        min_length=1,
+        max_length=MAX_PLAYLIST_SONG_IDS,
+        description="The entries to remove, by their positions before this request, in any "
+        "order; a position given twice is removed once",
+    )
+
+
 class PlaylistMove(ApiInput):
     source: EntryPosition = Field(alias="from", description="The entry's position now")
     target: EntryPosition = Field(alias="to", description="Its position afterwards")

@@ -164,6 +164,13 @@ class PlaylistRepository(Protocol):
         False when there is no such entry."""
         ...
 
+    def remove_positions(self, playlist_id: int, positions: list[int]) -> None:
+        """Remove the entries at `positions` (distinct, each in 0..length-1, positions
+        before the call) and renumber the rest 0..n-1 keeping their order, in a
+        fixed number of statements whatever the count (caller holds the lock and
+        checked the positions)."""
+        ...
+
     def touch(self, playlist_id: int) -> None:
         """Set the playlist's updated_at to now (its entries changed)."""
         ...

@@ -134,6 +134,12 @@ class InMemoryPlaylistRepository:
             self._renumber(playlist_id, rows)
             return True
 
+    def remove_positions(self, playlist_id: int, positions: list[int]) -> None:
+        with self._db.lock:
+            gone = set(positions)
+            rows = self._entries(playlist_id)
+            self._renumber(playlist_id, [row for row in rows if row["position"] not in gone])
+
     def touch(self, playlist_id: int) -> None:
         with self._db.lock:
             row = self._db.playlists.get(playlist_id)

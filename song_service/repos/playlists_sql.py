@@ -275,6 +275,28 @@ class SqlPlaylistRepository:
         self._connection.execute(SETTLE, key)
         return True
 
+    def remove_positions(self, playlist_id: int, positions: list[int]) -> None:
+        gone = sorted(set(positions))
+        if not gone:
+            return
+        key = {"list_id": playlist_id}
+        self._connection.execute(delete(playlist_songs).where(ENTRIES_OF, slot.in_(gone)), key)
+        # Each entry after the first removed one moves up by the number of removed
+        # positions before it: a flat CASE from the last removed position down
+        # (at most 500 branches, so the statement stays within SQL Server's 2,100
+        # parameters), parked, then settled (module docstring).
+        shift = case(
+            *((slot > at, literal(count)) for count, at in reversed(list(enumerate(gone, 1)))),
+            else_=literal(0),
+        )
+        self._connection.execute(
+            update(playlist_songs)
+            .where(ENTRIES_OF, slot > gone[0])
+            .values(position=-(slot - shift) - 1),
+            key,
+        )
+        self._connection.execute(SETTLE, key)
+
     def touch(self, playlist_id: int) -> None:
         self._connection.execute(TOUCH, {"playlist_id": playlist_id, "now": utcnow()})
 

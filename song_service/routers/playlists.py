@@ -18,6 +18,7 @@ from song_service.schemas import (
     PlaylistMove,
     PlaylistOut,
     PlaylistSongsAdd,
+    PlaylistSongsRemove,
     PlaylistSongsReplace,
     PlaylistUpdate,
 )
@@ -206,6 +207,27 @@ async def move_entry(
     playlists = playlist_service(request)
     return model_response(
         await in_database(request, lambda: playlists.move(playlist_id, body, caller))
+    )
+
+
+@protected.post(
+    "/{playlist_id}/songs/remove",
+    response_model=PlaylistOut,
+    responses=error_responses(403, 404, 413),
+    summary="Remove several entries of a playlist at once (owner)",
+)
+async def remove_entries(
+    request: Request, playlist_id: ResourceId, body: PlaylistSongsRemove, caller: CurrentUser
+) -> Response:
+    """The entries at `positions` (1 to 500, as they are before this request, in
+    any order; a repeat counts once) go together and the rest close up in order.
+    Returns the playlist. 422 when a position is not one of the playlist's
+    (0..song_count-1), and then nothing is removed.
+    Owner only: 403 for another caller who can see the playlist (a public one),
+    404 for one who cannot (a private playlist's existence is not revealed)."""
+    playlists = playlist_service(request)
+    return model_response(
+        await in_database(request, lambda: playlists.remove_many(playlist_id, body, caller))
     )
 
 

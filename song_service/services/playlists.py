@@ -34,6 +34,7 @@ from song_service.schemas import (
     PlaylistMove,
     PlaylistOut,
     PlaylistSongsAdd,
+    PlaylistSongsRemove,
     PlaylistSongsReplace,
     PlaylistUpdate,
 )
@@ -197,6 +198,25 @@ class PlaylistService:
             if body.source != body.target:
                 uow.playlists.move(playlist_id, body.source, body.target)
                 uow.playlists.touch(playlist_id)
+            record = uow.playlists.get(playlist_id)
+            uow.commit()
+        return _out(_found(record))
+
+    def remove_many(
+        self, playlist_id: int, body: PlaylistSongsRemove, caller: Principal
+    ) -> PlaylistOut:
+        """Remove the entries at `positions` (positions before this call; a repeat
+        counts once) in one unit, the rest closing up in order. A position that is
+        not an entry (0..song_count-1) is a 422 naming `positions`, as `move`'s
+        are, and nothing is removed: the caller read a stale playlist."""
+        positions = sorted(set(body.positions), reverse=True)
+        with self._unit(write=True) as uow:
+            _lock_own(uow, playlist_id, caller)
+            length = uow.playlists.length(playlist_id)
+            if positions[0] >= length:  # descending: the first is the highest
+                raise PositionOutOfRangeError("positions", length, inclusive=False)
+            uow.playlists.remove_positions(playlist_id, positions)
+            uow.playlists.touch(playlist_id)
             record = uow.playlists.get(playlist_id)
             uow.commit()
         return _out(_found(record))

@@ -303,3 +303,57 @@ def test_tokens_are_required_and_a_deleted_account_cannot_create(api: TestClient
     # A valid token of an account that no longer exists (no users row).
     response = api.post("/playlists", json={"name": "x"}, headers=as_user(4242))
     assert response.status_code == 401
+
+
+def test_several_entries_go_in_one_request(
+    api: TestClient, auth_header: AuthHeader, as_user
+) -> None:
+    """POST /playlists/{id}/songs/remove: positions as they were before the request,
+    in any order, a repeat counted once; the rest close up in order."""
+    owner = as_user(OWNER)
+    a, b, c, d = (add_song(api, auth_header, duration=10) for _ in range(4))
+    playlist_id = create(api, owner, song_ids=[a, b, c, d, a, b])["id"]
+    url = f"/playlists/{playlist_id}/songs/remove"
+    removed = api.post(url, json={"positions": [4, 1, 4, 3]}, headers=owner)
+    assert removed.status_code == 200, removed.text
+    body = removed.json()
+    assert set(body) == PLAYLIST_FIELDS
+    assert (body["song_count"], body["duration"]) == (3, 30)
+    assert entries(api, playlist_id, owner) == [a, c, b]
+    assert api.get(f"/playlists/{playlist_id}", headers=owner).json() == body
+    assert api.post(url, json={"positions": [0, 1, 2]}, headers=owner).json()["song_count"] == 0
+    assert entries(api, playlist_id, owner) == []
+
+
+def test_removing_several_entries_is_all_or_nothing_and_owner_only(
+    api: TestClient, auth_header: AuthHeader, as_user
+) -> None:
+    owner, other = as_user(OWNER), as_user(OTHER)
+    song_id = add_song(api, auth_header)
+    private = create(api, owner, song_ids=[song_id, song_id])["id"]
+    public = create(api, owner, public=True, song_ids=[song_id, song_id])["id"]
+    # A position past the end: 422 naming the field, and the good ones stay too.
+    beyond = api.post(
+        f"/playlists/{private}/songs/remove", json={"positions": [0, 2]}, headers=owner
+    )
+    assert beyond.status_code == 422 and beyond.json()["detail"][0]["loc"] == ["body", "positions"]
+    assert entries(api, private, owner) == [song_id, song_id]
+    for body in (
+        {}, {"positions": []}, {"positions": [-1]}, {"positions": [2**31]},
+        {"positions": [True]}, {"positions": "0"}, {"positions": [0] * 501},
+    ):  # fmt: skip
+        response = api.post(f"/playlists/{private}/songs/remove", json=body, headers=owner)
+        assert response.status_code == 422, (body, response.text)
+    # Another user: 404 for a private playlist (not revealed), 403 for a public one.
+    hidden = api.post(f"/playlists/{private}/songs/remove", json={"positions": [0]}, headers=other)
+    assert hidden.status_code == 404 and hidden.json() == {"detail": "Playlist not found"}
+    seen = api.post(f"/playlists/{public}/songs/remove", json={"positions": [0]}, headers=other)
+    assert seen.status_code == 403
+    admin = api.post(
+        f"/playlists/{public}/songs/remove", json={"positions": [0]}, headers=as_user(ADMIN)
+    )
+    assert admin.status_code == 403
+    assert entries(api, public, owner) == [song_id, song_id]
+    assert api.post(f"/playlists/{public}/songs/remove", json={"positions": [0]}).status_code == 401
+    missing = api.post("/playlists/987654/songs/remove", json={"positions": [0]}, headers=owner)
+    assert missing.status_code == 404

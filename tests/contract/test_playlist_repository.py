@@ -174,6 +174,34 @@ def test_remove_closes_the_gap(backend: Backend, owner: int, songs: list[int]) -
     assert songs_of(backend, playlist_id) == [c]
 
 
+@pytest.mark.parametrize(
+    ("gone", "kept"),
+    [
+        ([1], "acdefgh"), ([0, 7], "bcdefg"), ([6, 1, 3], "acefh"), ([2, 3, 4], "abfgh"),
+        ([0, 2, 4, 6], "bdfh"), ([7, 6, 5, 4, 3, 2, 1, 0], ""), ([5], "abcdegh"),
+    ],
+)  # fmt: skip
+def test_remove_positions_closes_every_gap_in_order(
+    backend: Backend, owner: int, songs: list[int], gone: list[int], kept: str
+) -> None:
+    """Several positions (those before the edit, in any order) go in one edit; the
+    rest keep their order at 0..n-1, a song there twice losing only the entry named."""
+    names = dict(zip("abcdef", songs, strict=True)) | {"g": songs[0], "h": songs[1]}
+    playlist_id = new_playlist(backend, owner, songs=[names[n] for n in "abcdefgh"])
+    edit(backend, playlist_id, lambda repo: repo.remove_positions(playlist_id, gone))
+    assert songs_of(backend, playlist_id) == [names[n] for n in kept]
+    assert record(backend, playlist_id).song_count == len(kept)
+
+
+def test_remove_positions_on_a_long_playlist(backend: Backend, owner: int) -> None:
+    """Hundreds of positions in one edit: one statement's parameters stay bounded."""
+    song_id = add_song(backend, "long")
+    playlist_id = new_playlist(backend, owner, songs=[song_id] * 1200)
+    gone = list(range(0, 1000, 2))  # 500 positions, the most one request may name
+    edit(backend, playlist_id, lambda repo: repo.remove_positions(playlist_id, gone))
+    assert songs_of(backend, playlist_id) == [song_id] * 700
+
+
 def test_an_unknown_song_is_refused_and_nothing_changes(
     backend: Backend, owner: int, songs: list[int]
 ) -> None:
