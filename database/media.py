@@ -6,6 +6,7 @@ the read of a page's media live here once, like database.artists."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
@@ -42,6 +43,11 @@ class MediaFile:
 
 
 MEDIA_COLUMNS = tuple(MediaFile.__dataclass_fields__)
+
+# A running library scan writes its heartbeat every few seconds (song_service); one
+# whose heartbeat is older than this died with its process: it no longer blocks a
+# new scan (song_service) nor counts as scanning (subsonic_service's getScanStatus).
+SCAN_STALE_AFTER = timedelta(seconds=60)
 
 
 def media_from_row(row: Any) -> MediaFile:

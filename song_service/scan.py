@@ -27,10 +27,11 @@ from tqdm import tqdm
 from common.errors import DomainError
 from common.settings import get_settings
 from database import Database
+from database.media import SCAN_STALE_AFTER
 from database.types import utcnow
 from media import storage
 from song_service.repos.sql import SqlSongUnitOfWork
-from song_service.services.library import STALE_AFTER, ScanProgress, audio_files, scan_folder
+from song_service.services.library import ScanProgress, audio_files, scan_folder
 
 
 def _prefix(folder: str | None) -> str:
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     unit = functools.partial(SqlSongUnitOfWork, database)
     try:
         with unit(write=True) as uow:
-            scan = uow.scans.start(prefix, None, utcnow() - STALE_AFTER)
+            scan = uow.scans.start(prefix, None, utcnow() - SCAN_STALE_AFTER)
             uow.commit()
     except DomainError as exc:  # another scan is running
         print(exc.detail, file=sys.stderr)

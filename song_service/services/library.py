@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from pathlib import Path
 from stat import S_ISREG
 
@@ -33,6 +32,7 @@ from common.errors import (
 from common.paging import Page, PageParams, offset_cursor, page_offset
 from common.settings import Settings, get_settings
 from common.tokens import Principal
+from database.media import SCAN_STALE_AFTER
 from database.types import utcnow
 from database.unit_of_work import run_unit
 from media import storage
@@ -61,10 +61,9 @@ MAX_FILES_PER_UPLOAD = 20
 # A scan lists at most this many per-file errors; the count goes on.
 MAX_ERRORS = 200
 # Counts and the heartbeat are written this often; a scan whose heartbeat is
-# older than STALE_AFTER died with its process and no longer blocks a new one.
+# older than SCAN_STALE_AFTER died with its process and no longer blocks a new one.
 PROGRESS_EVERY_FILES = 200
 PROGRESS_EVERY_SECONDS = 2.0
-STALE_AFTER = timedelta(seconds=60)
 # A spooled upload older than this belongs to no live request.
 STALE_INCOMING_SECONDS = 24 * 3600
 SCAN_CURSOR = "scans"
@@ -183,7 +182,7 @@ class LibraryService:
         prefix = _scan_prefix(path, self._settings)
         try:
             with self._unit(write=True) as uow:
-                scan = uow.scans.start(prefix, caller.user_id, utcnow() - STALE_AFTER)
+                scan = uow.scans.start(prefix, caller.user_id, utcnow() - SCAN_STALE_AFTER)
                 uow.commit()
         except ScanRunningError as exc:
             if exc.scan is not None:  # the body says which scan to follow instead
