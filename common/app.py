@@ -80,6 +80,9 @@ def create_service_app(
                 close = getattr(getattr(app.state, domain, None), "close", None)
                 if callable(close):
                     close()
+                aclose = getattr(getattr(app.state, domain, None), "aclose", None)
+                if callable(aclose):  # an HTTP client (subsonic_service's upstream)
+                    await aclose()
             await app.state.database.stop_event_loop()
             if owns_database:
                 app.state.database.dispose()

@@ -31,7 +31,13 @@ from common.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-SERVICES = {"auth_service": 8000, "album_service": 8001, "song_service": 8002, "user_service": 8003}
+SERVICES = {
+    "auth_service": 8000,
+    "album_service": 8001,
+    "song_service": 8002,
+    "user_service": 8003,
+    "subsonic_service": 8004,
+}
 
 
 class HeaderLimits:
@@ -208,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m common.server", description=__doc__)
     parser.add_argument("service", choices=sorted(SERVICES))
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, help="default: the service's own (8000-8003)")
+    parser.add_argument("--port", type=int, help="default: the service's own (8000-8004)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument(
         "--forwarded-allow-ips",

@@ -15,7 +15,7 @@ import pytest
 from tests.databases import require_server, scratch_database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ["auth_service", "album_service", "song_service", "user_service"]
+SERVICES = ["auth_service", "album_service", "song_service", "user_service", "subsonic_service"]
 # The ORM (models are for scripts), the asyncio extension (its sessions import the
 # ORM again), migrations, and drivers other than the one in use.
 NEVER = ["sqlalchemy.orm", "sqlalchemy.ext.asyncio", "alembic", "pymysql", "pyodbc"]
