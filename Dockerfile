@@ -29,9 +29,11 @@ RUN apt-get update \
 # exist here so a fresh named volume mounted on them inherits this owner (and 0700
 # for the private ones); /srv/library is only ever mounted read-only.
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin musicplayer \
-    && mkdir -p /keys/private /keys/public /keys/stream /srv/media /srv/library /cache \
-    && chown musicplayer:musicplayer /keys/private /keys/public /keys/stream /srv/media /cache \
-    && chmod 0700 /keys/private /keys/stream
+    && mkdir -p /keys/private /keys/public /keys/stream /keys/credentials /srv/media \
+       /srv/library /cache \
+    && chown musicplayer:musicplayer /keys/private /keys/public /keys/stream /keys/credentials \
+       /srv/media /cache \
+    && chmod 0700 /keys/private /keys/stream /keys/credentials
 
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
@@ -42,6 +44,7 @@ COPY auth_service ./auth_service
 COPY album_service ./album_service
 COPY song_service ./song_service
 COPY user_service ./user_service
+COPY subsonic_service ./subsonic_service
 
 USER musicplayer
 
@@ -73,3 +76,11 @@ EXPOSE 8003
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8003/health/ready', timeout=2)"]
 CMD ["python", "-m", "common.server", "user_service", "--host", "0.0.0.0", "--port", "8003"]
+
+# The Subsonic facade: reads the catalogue, authenticates and writes through the
+# services above (AUTH_SERVICE_URL, ALBUM_SERVICE_URL, SONG_SERVICE_URL).
+FROM runtime AS subsonic_service
+EXPOSE 8004
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8004/health/ready', timeout=2)"]
+CMD ["python", "-m", "common.server", "subsonic_service", "--host", "0.0.0.0", "--port", "8004"]

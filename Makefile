@@ -40,7 +40,7 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 
 # Ports and settings first (a second `make run` stops here, in one line); then the
 # setup steps, once per fleet whatever WORKERS is; then the services.
-run: venv ## Keys, migrations, the admin, then all four services (HOST, WORKERS from .env)
+run: venv ## Keys, migrations, the admin, then all five services (HOST, WORKERS from .env)
 	@$(BIN)/python scripts/run_fleet.py --check
 	$(BIN)/python -m common.keys
 	$(BIN)/python -m database migrate

@@ -1,4 +1,4 @@
-"""The repository's API reference, generated from the four services' OpenAPI documents.
+"""The repository's API reference, generated from the five services' OpenAPI documents.
 
 `make api-docs` (python -m scripts.api_docs) writes docs/openapi/<service>.json and
 docs/API.md, a markdown reference of every operation and body schema. `--check`
@@ -19,7 +19,13 @@ from common.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-SERVICES = {"auth_service": 8000, "album_service": 8001, "song_service": 8002, "user_service": 8003}
+SERVICES = {
+    "auth_service": 8000,
+    "album_service": 8001,
+    "song_service": 8002,
+    "user_service": 8003,
+    "subsonic_service": 8004,
+}
 METHODS = ("get", "head", "post", "put", "patch", "delete")
 HEADER = """\
 # MusicPlayer API reference
@@ -32,6 +38,12 @@ Swagger UI at `/docs` and ReDoc at `/redoc`.
 Errors are `{"detail": "<sentence>"}`, except 422: `{"detail": [{"type", "loc",
 "msg"}, ...]}`. "token" means `Authorization: Bearer <access token>` from
 auth_service (`POST /auth/login` or `POST /auth/token`).
+
+subsonic_service is the exception: the Subsonic API for Subsonic apps, whose
+credentials are request parameters (`apiKey`, `u`+`t`+`s`, `u`+`p` or `jwt`, so
+its rows say "public") and whose answers, errors included, are the
+`subsonic-response` envelope with HTTP 200 (the OpenSubsonic reference,
+https://opensubsonic.netlify.app/docs/api-reference/).
 """
 
 

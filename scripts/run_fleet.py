@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run the four MusicPlayer services side by side, with one prefixed log stream.
+"""Run the five MusicPlayer services side by side, with one prefixed log stream.
 
 `make run` calls this after the setup steps (keys, migrations, the admin). HOST
 (default 127.0.0.1) and WORKERS (uvicorn workers per service, default 1) are read
@@ -56,7 +56,12 @@ SERVICES = (
     Service("album", "album_service", 8001, "35"),
     Service("song", "song_service", 8002, "33"),
     Service("user", "user_service", 8003, "32"),
+    Service("subsonic", "subsonic_service", 8004, "34"),
 )
+# subsonic_service calls these neighbours (its AUTH_SERVICE_URL, ...): the fleet's
+# own, on whatever ports --base-port put them.
+NEIGHBOURS = {"subsonic": {"AUTH_SERVICE_URL": "auth", "ALBUM_SERVICE_URL": "album",
+                           "SONG_SERVICE_URL": "song"}}  # fmt: skip
 PAD = max(len(service.name) for service in SERVICES)
 
 
@@ -162,6 +167,28 @@ def taken_ports(host: str, services: tuple[Service, ...]) -> list[str]:
                     f"{port_holder(service.port)}: stop it (another `make run`?) and try again"
                 )
     return problems
+
+
+def service_environment(
+    service: Service, services: tuple[Service, ...], host: str, base: dict[str, str]
+) -> dict[str, str]:
+    """`base` plus the URLs of the fleet's own services that `service` calls
+    (NEIGHBOURS). They win over `.env` and the shell: this fleet is the one running.
+
+    Not added: auth_service trusting subsonic_service's X-Forwarded-For. Here every
+    service calls the others from the loopback, so trusting that hop means trusting
+    127.0.0.1, and then any local process could name whatever client address it
+    likes to the login throttle (common.server never trusts it by default). So
+    under `make run` auth_service counts Subsonic credential failures per
+    (127.0.0.1, username): one shared address, still throttled per account, which
+    for one machine's fleet changes nothing. docker-compose.yml, where the facade
+    has an address of its own, adds it to auth_service's FORWARDED_ALLOW_IPS."""
+    wanted = NEIGHBOURS.get(service.name, {})
+    if not wanted:
+        return base
+    ports = {other.name: other.port for other in services}
+    urls = {name: f"http://{probe_host(host)}:{ports[other]}" for name, other in wanted.items()}
+    return {**base, **urls}
 
 
 def command(service: Service, host: str, workers: int) -> list[str]:
@@ -283,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         # The services read `.env` from the same folder as this script did.
         children[service.name] = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             command(service, host, workers),
-            env=env,
+            env=service_environment(service, services, host, env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

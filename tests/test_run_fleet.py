@@ -5,7 +5,9 @@ cause and the fix, never a traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import json
 import os
 import random
 import shutil
@@ -15,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -26,6 +29,7 @@ from tests.e2e.fleet import SETTINGS_VARIABLES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUN_FLEET = REPO_ROOT / "scripts" / "run_fleet.py"
+SERVICE_NAMES = ("auth", "album", "song", "user", "subsonic")
 
 
 def run_fleet_module() -> ModuleType:
@@ -38,22 +42,18 @@ def run_fleet_module() -> ModuleType:
 
 
 def free_base_port() -> int:
-    """A port with the next three free too, as the four services need."""
+    """A port with the next four free too, as the five services need."""
     for _ in range(200):
         base = random.randint(20_000, 60_000)
         try:
-            with (
-                socket.socket() as a,
-                socket.socket() as b,
-                socket.socket() as c,
-                socket.socket() as d,
-            ):
-                for offset, sock in enumerate((a, b, c, d)):
+            with contextlib.ExitStack() as stack:
+                for offset in range(len(SERVICE_NAMES)):
+                    sock = stack.enter_context(socket.socket())
                     sock.bind(("127.0.0.1", base + offset))
             return base
         except OSError:
             continue
-    raise RuntimeError("no four consecutive free ports")
+    raise RuntimeError("no five consecutive free ports")
 
 
 def clean_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -163,15 +163,15 @@ def prepared(tmp_path: Path) -> Iterator[dict[str, str]]:
     yield env
 
 
-@pytest.mark.e2e
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
-def test_killing_the_supervisor_outright_takes_the_services_with_it(
-    tmp_path: Path, prepared: dict[str, str]
-) -> None:
-    base = free_base_port()
+@contextlib.contextmanager
+def supervisor_up(
+    cwd: Path, env: dict[str, str], base: int
+) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """scripts/run_fleet.py on `base` and its output so far, once it says
+    "MusicPlayer is up"; stopped after, and whatever it left behind killed."""
     supervisor = subprocess.Popen(
         [sys.executable, str(RUN_FLEET), "--base-port", str(base)],
-        cwd=tmp_path, env=prepared, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     output: list[str] = []
     up = threading.Event()
@@ -188,17 +188,79 @@ def test_killing_the_supervisor_outright_takes_the_services_with_it(
     try:
         assert up.wait(90), "".join(output)
         services = children_of(supervisor.pid)
-        assert len(services) == 4, services
+        yield supervisor, output
+    finally:
+        if supervisor.poll() is None:
+            supervisor.send_signal(signal.SIGTERM)
+            try:
+                supervisor.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                supervisor.kill()
+                supervisor.wait()
+        for pid in services:  # whatever outlived the test, ours to end
+            if not gone(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_subsonic_service_calls_the_fleets_own_ports() -> None:
+    """--base-port moves every service; subsonic_service's neighbours move with them."""
+    run_fleet = run_fleet_module()
+    assert [s.name for s in run_fleet.SERVICES] == list(SERVICE_NAMES)
+    services = run_fleet.services_from(30_000)
+    subsonic = next(s for s in services if s.name == "subsonic")
+    assert (subsonic.module, subsonic.port) == ("subsonic_service", 30_004)
+    env = run_fleet.service_environment(subsonic, services, "0.0.0.0", {"KEEP": "1"})  # noqa: S104
+    assert env == {
+        "KEEP": "1",
+        "AUTH_SERVICE_URL": "http://127.0.0.1:30000",
+        "ALBUM_SERVICE_URL": "http://127.0.0.1:30001",
+        "SONG_SERVICE_URL": "http://127.0.0.1:30002",
+    }
+    # The others get the environment as it is; nobody is told to trust a proxy.
+    for service in services:
+        env = run_fleet.service_environment(service, services, "127.0.0.1", {"KEEP": "1"})
+        assert "FORWARDED_ALLOW_IPS" not in env
+        if service.name != "subsonic":
+            assert env == {"KEEP": "1"}
+
+
+@pytest.mark.e2e
+def test_make_run_starts_subsonic_service_wired_to_the_fleet(
+    tmp_path: Path, prepared: dict[str, str]
+) -> None:
+    base = free_base_port()
+    with supervisor_up(tmp_path, prepared, base) as (_, output):
+        up_line = next(line for line in output if "MusicPlayer is up" in line)
+        assert f"subsonic http://127.0.0.1:{base + 4}/docs" in up_line
+        subsonic = f"http://127.0.0.1:{base + 4}/rest"
+
+        def call(method: str, **params: str) -> dict:
+            query = "&".join(f"{k}={v}" for k, v in {"f": "json", **params}.items())
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            with opener.open(f"{subsonic}/{method}?{query}", timeout=20) as answer:
+                assert answer.status == 200
+                return dict(json.load(answer)["subsonic-response"])
+
+        extensions = call("getOpenSubsonicExtensions")
+        assert extensions["status"] == "ok" and extensions["openSubsonic"] is True
+        # Credentials go to auth_service on the shifted port: it says "wrong" (40),
+        # where an unreachable auth_service would be error 0 and HTTP 503.
+        wrong = call("ping", u="nobody", p="wrong-password", v="1.16.1", c="test")
+        assert (wrong["status"], wrong["error"]["code"]) == ("failed", 40), wrong
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_killing_the_supervisor_outright_takes_the_services_with_it(
+    tmp_path: Path, prepared: dict[str, str]
+) -> None:
+    base = free_base_port()
+    with supervisor_up(tmp_path, prepared, base) as (supervisor, output):
+        services = children_of(supervisor.pid)
+        assert len(services) == len(SERVICE_NAMES), services
         supervisor.send_signal(signal.SIGKILL)
         supervisor.wait()
         deadline = time.monotonic() + 30
         while not all(gone(pid) for pid in services) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert [pid for pid in services if not gone(pid)] == [], "".join(output)
-    finally:
-        for pid in services:  # whatever outlived the test, ours to end
-            if not gone(pid):
-                os.kill(pid, signal.SIGKILL)
-        if supervisor.poll() is None:
-            supervisor.kill()
-            supervisor.wait()

@@ -23,7 +23,13 @@ POSTGRES_OVERRIDE = REPO_ROOT / "docker-compose.postgres.yml"
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 GATEWAY_CONF = REPO_ROOT / "gateway" / "nginx.conf"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
-APP_SERVICES = ("auth_service", "album_service", "song_service", "user_service")
+APP_SERVICES = (
+    "auth_service",
+    "album_service",
+    "song_service",
+    "user_service",
+    "subsonic_service",
+)
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -190,9 +196,22 @@ def gateway_upstreams(conf: str) -> dict[str, tuple[str, int]]:
 
 
 def gateway_locations(conf: str) -> dict[str, str]:
-    """Plain prefix `location` -> the upstream it proxies to."""
-    pattern = re.compile(r"location\s+(/[^\s{]*)\s*\{\s*proxy_pass\s+http://(\w+)[^;]*;")
-    return dict(pattern.findall(conf))
+    """Plain prefix `location` -> the upstream it proxies to (wherever in the block
+    its proxy_pass stands)."""
+    return {path: upstream for path, (upstream, _) in gateway_location_blocks(conf).items()}
+
+
+def gateway_location_blocks(conf: str) -> dict[str, tuple[str, str]]:
+    """Plain prefix `location` that proxies -> (its upstream, the block's directives),
+    in the public server (the first): the loopback access-check server behind it
+    serves no client directly."""
+    public = re.split(r"^\s*server\s*\{", conf, flags=re.MULTILINE)[1]
+    blocks = {}
+    for path, body in re.findall(r"location\s+(/[^\s{]*)\s*\{([^{}]*)\}", public):
+        upstream = re.search(r"proxy_pass\s+http://(\w+)[^;]*;", body)
+        if upstream:
+            blocks[path] = (upstream.group(1), body)
+    return blocks
 
 
 def docker_compose() -> str:

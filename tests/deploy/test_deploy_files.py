@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import ipaddress
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from tests.deploy.compose import (
     compose_config,
     dockerfile_stages,
     exec_form,
+    gateway_location_blocks,
     gateway_locations,
     gateway_upstreams,
     healthcheck_argv,
@@ -129,7 +131,13 @@ def test_service_command_port_healthcheck_and_gateway_agree(
     # address alone (FORWARDED_ALLOW_IPS, common.client_address), never from anyone.
     assert option(argv, "--forwarded-allow-ips") is None
     gateway_address = project["gateway"]["networks"]["default"]["ipv4_address"]
-    assert service["environment"]["FORWARDED_ALLOW_IPS"] == gateway_address
+    trusted = service["environment"]["FORWARDED_ALLOW_IPS"].split(",")
+    if name == "auth_service":
+        # subsonic_service names its caller when it exchanges Subsonic credentials.
+        subsonic_address = project["subsonic_service"]["networks"]["default"]["ipv4_address"]
+        assert trusted == [gateway_address, subsonic_address]
+    else:
+        assert trusted == [gateway_address]
 
     check = " ".join(healthcheck_argv(stages, target))
     url = urlsplit(re.search(r"http://[^'\"\s]+", check).group(0))  # type: ignore[union-attr]
@@ -153,6 +161,96 @@ def test_gateway_routes_every_endpoint_to_its_service(name: str, gateway: str) -
         assert locations[max(owner, key=len)] == name, route.path
     docs = [loc for loc, upstream in locations.items() if loc.startswith("/docs/")]
     assert [loc for loc in docs if locations[loc] == name], f"no docs prefix for {name}"
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_service_variable_is_a_setting(variant: str) -> None:
+    """A misspelt name in `environment` would be ignored silently by the service."""
+    services = load_compose(VARIANTS[variant], read_env_file(ENV_EXAMPLE))["services"]
+    settings = {name.upper() for name in Settings.model_fields}
+    # Read by the database drivers, not by Settings: FreeTDS and libpq.
+    drivers = {"TDSVER", "PGPASSWORD"}
+    for name in ("keys", "migrate", "admin", *APP_SERVICES):
+        unknown = set(services[name].get("environment", {})) - settings - drivers
+        assert unknown == set(), f"{name}: {sorted(unknown)} are no settings"
+
+
+def test_subsonic_service_calls_the_services_at_their_compose_addresses(
+    project: dict, stages: dict
+) -> None:
+    service = project["subsonic_service"]
+    env = service["environment"]
+    for setting, neighbour in (
+        ("AUTH_SERVICE_URL", "auth_service"),
+        ("ALBUM_SERVICE_URL", "album_service"),
+        ("SONG_SERVICE_URL", "song_service"),
+    ):
+        port = option(service_command(project[neighbour], stages), "--port")
+        assert env[setting] == f"http://{neighbour}:{port}", setting
+        assert service["depends_on"][neighbour]["condition"] == "service_healthy"
+    assert project["gateway"]["depends_on"]["subsonic_service"]["condition"] == "service_healthy"
+    # Read-only, like album_service: it writes only through the owning services.
+    for mount in mounts(service):
+        assert mount.read_only or mount.source == "cache", mount
+    assert "jwt-private" not in {m.source for m in mounts(service)}
+
+
+def test_fixed_addresses_are_in_the_subnet_and_out_of_the_dynamic_range(project: dict) -> None:
+    """Docker gives the other containers addresses from ip_range; a fixed address in
+    it could be taken by a container started earlier."""
+    network = load_compose([COMPOSE_FILE], read_env_file(ENV_EXAMPLE))["networks"]["default"]
+    (config,) = network["ipam"]["config"]
+    subnet = ipaddress.ip_network(config["subnet"])
+    dynamic = ipaddress.ip_network(config["ip_range"])
+    assert dynamic.subnet_of(subnet)  # type: ignore[arg-type]
+    fixed = {
+        name: ipaddress.ip_address(service["networks"]["default"]["ipv4_address"])
+        for name, service in project.items()
+        if "ipv4_address" in service.get("networks", {}).get("default", {})
+    }
+    assert set(fixed) == {"gateway", "subsonic_service"}
+    assert len(set(fixed.values())) == len(fixed)
+    for name, address in fixed.items():
+        assert address in subnet and address not in dynamic, name
+        assert address not in (subnet.network_address + 1, subnet.broadcast_address), name
+
+
+def test_credentials_key_is_mounted_only_where_it_is_needed(project: dict, stages: dict) -> None:
+    """The keys job writes the credentials key, auth_service reads it; no one else,
+    and never into the image's read-only /app."""
+    holders = {
+        name: mount
+        for name, service in project.items()
+        for mount in mounts(service)
+        if mount.source == "credentials-key"
+    }
+    assert set(holders) == {"keys", "auth_service"}
+    assert holders["auth_service"].read_only and not holders["keys"].read_only
+    for name in holders:
+        key_file = project[name]["environment"]["CREDENTIALS_KEY_FILE"]
+        assert key_file.startswith(holders[name].target + "/"), name
+    run = " ".join(args for keyword, args in stages["runtime"].instructions if keyword == "RUN")
+    assert re.search(r"chmod 0700 [^&]*/keys/credentials", run)
+
+
+def test_gateway_passes_subsonic_calls_through_unbuffered(gateway: str) -> None:
+    """/rest: the facade's upstream, answers streamed (transcodes), form POSTs within
+    the server-wide body backstop, and no Swagger page outside /docs/subsonic/."""
+    upstream, block = gateway_location_blocks(gateway)["/rest"]
+    assert upstream == "subsonic_service"
+    assert re.search(r"proxy_buffering\s+off;", block)
+    # Nothing narrower than the server's backstop, which is above MAX_BODY_BYTES.
+    assert "client_max_body_size" not in block
+    backstop = re.search(r"^\s*client_max_body_size\s+(\d+)m;", gateway, re.MULTILINE)
+    max_body_bytes = Settings(_env_file=None).max_body_bytes
+    assert backstop and int(backstop.group(1)) * 1024 * 1024 > max_body_bytes
+    # The proxy headers are the server's, set for every location; the block sets
+    # none of its own (a proxy_set_header there would drop all the server's).
+    assert "proxy_set_header" not in block
+    # Only the /docs/<name>/ locations reach a service's /docs and /openapi.json.
+    docs = [loc for loc in gateway_locations(gateway) if loc.startswith("/docs")]
+    prefixes = ("auth", "albums", "songs", "users", "subsonic")
+    assert sorted(docs) == sorted(f"/docs/{prefix}/" for prefix in prefixes)
 
 
 def test_gateway_port_and_healthcheck_match_compose(project: dict, gateway: str) -> None:

@@ -164,14 +164,15 @@ def test_access_is_checked_by_the_service(http: httpx.Client, song: dict[str, An
 
 def test_media_volumes_are_shared_as_the_gateway_needs() -> None:
     """Static: who mounts the media volumes how, and that the X-Accel-Redirect prefix
-    song_service is given names the gateway's internal locations over the same
-    folders (read without a stack)."""
+    song_service and subsonic_service are given names the gateway's internal
+    locations over the same folders (read without a stack)."""
     services = load_compose([COMPOSE_FILE], read_env_file(ENV_EXAMPLE))["services"]
     table = {name: {m.source: m for m in mounts(service)} for name, service in services.items()}
-    # Only song_service writes uploads; the gateway and album_service read them.
+    # Only song_service writes uploads; the gateway, album_service and
+    # subsonic_service read them.
     writers = [name for name, m in table.items() if "media" in m and not m["media"].read_only]
     assert writers == ["song_service"]
-    for name in ("gateway", "album_service"):
+    for name in ("gateway", "album_service", "subsonic_service"):
         assert table[name]["media"].read_only and table[name]["library"].read_only
     assert all(m["library"].read_only for m in table.values() if "library" in m)
     # The stream URL key: written by the keys job, read by song_service.
@@ -179,15 +180,18 @@ def test_media_volumes_are_shared_as_the_gateway_needs() -> None:
     assert table["song_service"]["stream-url-key"].read_only
     assert [n for n, m in table.items() if "stream-url-key" in m] == ["keys", "song_service"]
 
-    env = services["song_service"]["environment"]
-    prefix = env["MEDIA_ACCEL_REDIRECT"]
     conf = GATEWAY_CONF.read_text()
-    for root, folder in (("media", env["MEDIA_DIR"]), ("library", env["LIBRARY_DIR"])):
-        assert table["song_service"][root].target == folder
-        block = re.search(rf"location {prefix}/{root}/ \{{([^}}]*)\}}", conf)
-        assert block, f"no internal location {prefix}/{root}/ in gateway/nginx.conf"
-        assert "internal;" in block.group(1)
-        assert f"alias {table['gateway'][root].target}/;" in block.group(1)
+    for name in ("song_service", "subsonic_service"):
+        env = services[name]["environment"]
+        prefix = env["MEDIA_ACCEL_REDIRECT"]
+        for root, folder in (("media", env["MEDIA_DIR"]), ("library", env["LIBRARY_DIR"])):
+            # The path the service names is the path nginx opens.
+            assert table[name][root].target == folder == table["gateway"][root].target, name
+            block = re.search(rf"location {prefix}/{root}/ \{{([^}}]*)\}}", conf)
+            assert block, f"no internal location {prefix}/{root}/ in gateway/nginx.conf"
+            assert "internal;" in block.group(1)
+            assert f"alias {table['gateway'][root].target}/;" in block.group(1)
+    env = services["song_service"]["environment"]
     assert env["STREAM_URL_KEY_FILE"].startswith(table["song_service"]["stream-url-key"].target)
     # The image makes the folders those volumes are mounted on, for its user.
     dockerfile = DOCKERFILE.read_text()
@@ -226,3 +230,40 @@ def test_the_gateway_keeps_an_access_check_for_seconds_only(
     before = service_requests()
     assert http.get(signed["url"], headers={"Range": "bytes=0-9"}).status_code == 206
     assert service_requests() - before == 1  # expired: checked again
+
+
+def test_subsonic_streams_go_through_the_same_internal_locations(
+    stack: dict[str, str], http: httpx.Client, song: dict[str, Any]
+) -> None:
+    """subsonic_service checks access and answers X-Accel-Redirect too (compose's
+    MEDIA_ACCEL_REDIRECT); nginx sends the file from the same /_media/ location,
+    ranges and validators included, unbuffered."""
+    token = song["user"]["Authorization"].removeprefix("Bearer ")
+    params = {"id": f"so-{song['id']}", "jwt": token, "v": "1.16.1", "c": "smoke"}
+    data = song["data"]
+
+    whole = http.get("/rest/stream", params=params)
+    assert whole.status_code == 200, whole.text
+    assert whole.content == data
+    assert whole.headers["content-type"] == "audio/wav"
+    assert "x-accel-redirect" not in whole.headers
+    # nginx's validators for that file, the same as for /songs/{id}/stream: the bytes
+    # came from the gateway's location, not from the service.
+    direct = http.head(f"/songs/{song['id']}/stream", headers=song["user"])
+    assert whole.headers["etag"] == direct.headers["etag"]
+    part = http.get("/rest/stream.view", params=params, headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206
+    assert part.content == data[100:200]
+    assert part.headers["content-range"] == f"bytes 100-199/{len(data)}"
+    downloaded = http.get("/rest/download", params=params)
+    assert downloaded.status_code == 200 and downloaded.content == data
+    assert downloaded.headers["content-disposition"].startswith("attachment;")
+
+    refused = http.get("/rest/stream", params={**params, "jwt": "not-a-token", "f": "json"})
+    assert refused.status_code == 200
+    assert refused.json()["subsonic-response"]["status"] == "failed"
+    # The gateway logs the request where it ends (/_media/), still without the query.
+    time.sleep(0.3)
+    gateway_log = (Path(stack["PROJECT_DIR"]) / "gateway.log").read_text(errors="replace")
+    assert token not in gateway_log and "not-a-token" not in gateway_log
+    assert '"GET /rest/stream.view HTTP/1.1" 206' in gateway_log

@@ -2,7 +2,7 @@
 environment as a local process (service hostnames -> 127.0.0.1, volumes -> temporary
 folders, SQL Server -> a SQLite file), Debian's nginx with gateway/nginx.conf in
 front, and a browser's session driven through the gateway's port only. Ports are
-moved to free ones (a developer's `make run` may hold 8000-8003), so host names
+moved to free ones (a developer's `make run` may hold 8000-8004), so host names
 and port numbers are all that differ from the containers."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,6 +48,10 @@ pytestmark = pytest.mark.e2e
 FRONTEND = "http://frontend.test:5173"
 DOCS = {"auth": "auth_service", "albums": "album_service", "songs": "song_service"}
 DOCS["users"] = "user_service"
+DOCS["subsonic"] = "subsonic_service"
+# Where each service's paths start (auth_service's also at /.well-known).
+PATHS = {"auth": "/", "albums": "/albums", "songs": "/songs", "users": "/users"}
+PATHS["subsonic"] = "/rest/"
 Ports = dict[str, tuple[int, int]]
 
 
@@ -265,7 +270,7 @@ def test_each_service_docs_work_under_their_prefix(
     schema = ok(http.get(f"/docs/{prefix}/openapi.json"))
     # "Try it out" calls the server listed here, i.e. through the same prefix.
     assert schema["servers"] == [{"url": f"/docs/{prefix}"}]
-    assert any(path.startswith(f"/{prefix}") or prefix == "auth" for path in schema["paths"])
+    assert any(path.startswith(PATHS[prefix]) for path in schema["paths"])
     assert ok(http.get(f"/docs/{prefix}/health"))["service"] == DOCS[prefix]
     for scheme in schema.get("components", {}).get("securitySchemes", {}).values():
         token_url = scheme["flows"]["password"]["tokenUrl"]
@@ -281,3 +286,87 @@ def test_a_forged_prefix_header_is_dropped(stack: dict[str, str], http: httpx.Cl
     """The gateway sets X-Forwarded-Prefix itself, whatever the client sent."""
     schema = ok(http.get("/docs/songs/openapi.json", headers={"X-Forwarded-Prefix": "/evil"}))
     assert schema["servers"] == [{"url": "/docs/songs"}]
+
+
+def envelope(response: httpx.Response) -> dict[str, Any]:
+    """The JSON `subsonic-response` of an answer (HTTP 200, as Subsonic answers)."""
+    body = ok(response)
+    assert set(body) == {"subsonic-response"}, body
+    return dict(body["subsonic-response"])
+
+
+@pytest.mark.parametrize(
+    "path", ["/rest/getOpenSubsonicExtensions", "/rest/getOpenSubsonicExtensions.view"]
+)
+def test_subsonic_apps_reach_the_facade_through_the_gateway(path: str, http: httpx.Client) -> None:
+    """OpenSubsonic's discovery call needs no credentials; ping does."""
+    found = envelope(http.get(path, params={"f": "json"}))
+    assert (found["status"], found["openSubsonic"]) == ("ok", True)
+    names = {extension["name"] for extension in found["openSubsonicExtensions"]}
+    assert {"apiKeyAuthentication", "formPost"} <= names
+    # XML unless `f` says otherwise; HEAD as GET without the body.
+    xml = http.get(path)
+    assert xml.status_code == 200 and xml.headers["content-type"].startswith("text/xml")
+    assert "<subsonic-response " in xml.text and 'status="ok"' in xml.text
+    head = http.head(path)
+    assert (head.status_code, head.content) == (200, b"")
+    # formPost: the parameters in a form body.
+    posted = http.post(path, data={"f": "json"})
+    assert envelope(posted)["openSubsonicExtensions"] == found["openSubsonicExtensions"]
+
+    ping = path.replace("getOpenSubsonicExtensions", "ping")
+    refused = envelope(http.get(ping, params={"f": "json", "v": "1.16.1", "c": "smoke"}))
+    assert (refused["status"], refused["error"]["code"]) == ("failed", 10), refused
+    # One trace across the gateway: the client's request id comes back.
+    traced = http.get(path, params={"f": "json"}, headers={"X-Request-ID": "smoke-subsonic-1"})
+    assert traced.headers["x-request-id"] == "smoke-subsonic-1"
+
+
+def test_a_subsonic_api_key_is_checked_by_auth_service_behind_the_gateway(
+    stack: dict[str, str], http: httpx.Client
+) -> None:
+    """subsonic_service reaches auth_service at compose's AUTH_SERVICE_URL: a key made
+    through the gateway signs a Subsonic call in; a made-up one is refused (44)."""
+    unique = uuid.uuid4().hex[:8]
+    email, password = f"app.{unique}@example.com", f"pw-{unique}-long"
+    body = {"username": f"app_{unique}", "email": email, "password": password, "first_name": "A"}
+    ok(http.post("/users", json=body), 201)
+    made = ok(http.post("/auth/api-keys", json={"name": "smoke"},
+                        headers=login(http, email, password)), 201)  # fmt: skip
+    params = {"f": "json", "v": "1.16.1", "c": "smoke"}
+    pong = envelope(http.get("/rest/ping.view", params={**params, "apiKey": made["key"]}))
+    assert pong["status"] == "ok", pong
+    # The same as a form body, where apps put credentials to keep them out of URLs.
+    posted = envelope(http.post("/rest/ping.view", data={**params, "apiKey": made["key"]}))
+    assert posted["status"] == "ok", posted
+    wrong = envelope(http.get("/rest/ping.view", params={**params, "apiKey": "x" * 40}))
+    assert (wrong["status"], wrong["error"]["code"]) == ("failed", 44), wrong
+    # No log line holds a key, the gateway's (which logs /rest without the query)
+    # or a service's.
+    time.sleep(0.3)  # nginx writes its access line after the answer
+    logs = Path(stack["PROJECT_DIR"])
+    for log in [logs / "gateway.log", *logs.glob("*_service.log")]:
+        text = log.read_text(errors="replace")
+        assert made["key"] not in text and "x" * 40 not in text, log.name
+    assert '"GET /rest/ping.view HTTP/1.1" 200' in (logs / "gateway.log").read_text()
+
+
+def test_form_posts_up_to_the_services_body_cap_pass_the_gateway(
+    stack: dict[str, str], http: httpx.Client
+) -> None:
+    """A long form body (a playlist's thousands of ids, say) is the service's to cap
+    (MAX_BODY_BYTES, 1 MiB by default), not the gateway's: just under it passes."""
+    cap = 1024 * 1024
+    path = "/rest/getOpenSubsonicExtensions.view"
+    posted = http.post(path, data={"f": "json", "x": "a" * (cap - 1024)})
+    assert envelope(posted)["status"] == "ok"
+
+
+def test_the_subsonic_route_exposes_no_docs_of_its_own(http: httpx.Client) -> None:
+    """/rest/... reaches only the Subsonic methods; the facade's Swagger page and
+    document are under /docs/subsonic/ like every service's."""
+    for path in ("/rest/docs", "/rest/openapi.json", "/rest/redoc", "/rest/../docs"):
+        answer = http.get(path)
+        assert "swagger" not in answer.text.lower() and '"openapi"' not in answer.text, path
+    for path in ("/openapi.json", "/docs", "/redoc", "/health/ready"):
+        assert http.get(path).status_code == 404, path

@@ -14,7 +14,7 @@ from tests.e2e.fleet import Fleet, running_fleet
 def fleet(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Fleet]:
-    """The four services on each database: SQLite, and every server the run has."""
+    """The five services on each database: SQLite, and every server the run has."""
     data_dir = tmp_path_factory.mktemp(f"fleet-{request.param}")
     if request.param == "sqlite":
         with running_fleet(data_dir) as started:

@@ -1,4 +1,4 @@
-"""Starting and stopping the real fleet for end-to-end tests: four uvicorn
+"""Starting and stopping the real fleet for end-to-end tests: five uvicorn
 processes on free ports sharing a SQLite file and an RS256 key pair."""
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ import pytest
 from common.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("auth", "album", "song", "user")
+SERVICES = ("auth", "album", "song", "user", "subsonic")
+# subsonic_service's neighbours (its AUTH_SERVICE_URL, ...): the fleet's own.
+NEIGHBOUR_URLS = {"AUTH_SERVICE_URL": "auth", "ALBUM_SERVICE_URL": "album",
+                  "SONG_SERVICE_URL": "song"}  # fmt: skip
 READY_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 LOG_TAIL_CHARS = 20_000
@@ -67,6 +70,10 @@ class Fleet:
     @property
     def user(self) -> str:
         return self.urls["user"]
+
+    @property
+    def subsonic(self) -> str:
+        return self.urls["subsonic"]
 
     def kill(self, name: str) -> None:
         """SIGKILL one service, as a crash would: no shutdown, no cleanup."""
@@ -126,6 +133,11 @@ def fleet_environment(data_dir: Path, urls: dict[str, str], database_url: str) -
         REFRESH_REUSE_GRACE_SECONDS=str(REFRESH_REUSE_GRACE_SECONDS),
         # Every test signs up from 127.0.0.1; tests of the limit set their own.
         SIGNUP_MAX_PER_ADDRESS="1000000",
+    )
+    # Where subsonic_service finds the others: this fleet's ports (a partial fleet
+    # of a test sets only the ones it runs).
+    env.update(
+        {name: urls[service] for name, service in NEIGHBOUR_URLS.items() if urls.get(service)}
     )
     return env
 
@@ -204,7 +216,7 @@ def stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
 def running_fleet(
     data_dir: Path, database_url: str | None = None, *, database_reachable: bool = True
 ) -> Iterator[Fleet]:
-    """Keys, migrations, four services; yields once all are ready, stops them after.
+    """Keys, migrations, five services; yields once all are ready, stops them after.
     Without `database_url` the fleet shares a SQLite file in `data_dir`. With
     `database_reachable=False` nothing is migrated and the services need only be alive."""
     ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
