@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func
+from sqlalchemy import ColumnElement, Subquery, Table, func, select, union
 
 from database.search import search_rank, sql_matches
-from database.tables import KEY_LENGTHS, folded_key
+from database.tables import KEY_LENGTHS, albums, folded_key, songs
 
 # The fields whose sorts and exact filters use a folded key.
 KEY_FIELDS = frozenset(KEY_LENGTHS)
@@ -92,3 +92,32 @@ def memory_matches(
     if artist is not None and folded_key("artist", row["artist"]) != folded_key("artist", artist):
         return False
     return q is None or search_rank(row, q) is not None
+
+
+def genre_keys() -> Subquery:
+    """The distinct folded genres (`genre_key`) of songs and albums, as a derived
+    table with one column, `genre_key` (a UNION removes the duplicates)."""
+    return union(select(songs.c.genre_key.label("genre_key")), select(albums.c.genre_key)).subquery(
+        "genre_keys"
+    )
+
+
+def genre_figures(key: Any) -> tuple[Any, Any, Any]:
+    """For a folded genre `key` (a column of the enclosing statement): its display
+    name, the genre of the lowest-id song (else album) with that key, and its song
+    and album counts, as scalar subqueries over the (genre_key, id) indexes."""
+
+    def first_name(table: Table) -> Any:
+        return (
+            select(table.c.genre)
+            .where(table.c.genre_key == key)
+            .order_by(table.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    def count(table: Table) -> Any:
+        return select(func.count()).where(table.c.genre_key == key).scalar_subquery()
+
+    name = func.coalesce(first_name(songs), first_name(albums))
+    return name, count(songs), count(albums)

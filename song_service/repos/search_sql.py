@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, func, select, union
+from sqlalchemy import Connection, Select, func, select
 
+from database.catalogue import genre_figures, genre_keys
 from database.search import bound_search_page
 from database.tables import album_songs, albums, artists, songs
 from song_service.repos.base import SongView
@@ -51,9 +52,7 @@ def _genres(offset: int, limit: int) -> Select[Any]:
     """One page of folded genres: the distinct keys of songs and albums (a UNION
     removes duplicates), paged by key, then for each key its counts and its display
     name, the genre of the lowest-id song (else album) with that key."""
-    keys = union(select(songs.c.genre_key.label("genre_key")), select(albums.c.genre_key)).subquery(
-        "genre_keys"
-    )
+    keys = genre_keys()
     page = (
         select(keys.c.genre_key)
         .order_by(keys.c.genre_key)
@@ -63,25 +62,7 @@ def _genres(offset: int, limit: int) -> Select[Any]:
         .subquery("genre_page")
     )
     key = page.c.genre_key
-
-    def first_name(table: Table) -> Any:
-        return (
-            select(table.c.genre)
-            .where(table.c.genre_key == key)
-            .order_by(table.c.id)
-            .limit(1)
-            .scalar_subquery()
-        )
-
-    def count(table: Table) -> Any:
-        return select(func.count()).where(table.c.genre_key == key).scalar_subquery()
-
-    return select(
-        key,
-        func.coalesce(first_name(songs), first_name(albums)),
-        count(songs),
-        count(albums),
-    ).order_by(key)
+    return select(key, *genre_figures(key)).order_by(key)
 
 
 class SqlSearchRepository:

@@ -46,10 +46,10 @@ from sqlalchemy import (
     func,
     null,
     select,
-    union,
     union_all,
 )
 
+from database.catalogue import genre_figures, genre_keys
 from database.search import bound_search_page
 from database.tables import (
     album_likes,
@@ -164,28 +164,13 @@ class ListReads:
         """Every genre of songs and albums (folded: "rock" and "Rock" are one), by
         folded name, with its song and album counts; songs and albums of no genre
         are left out. The genres are few; the counts are (genre_key, id) ranges."""
-        keys = union(
-            select(songs.c.genre_key.label("genre_key")), select(albums.c.genre_key)
-        ).subquery("genre_keys")
-        key = keys.c.genre_key
-
-        def first_name(table: Table) -> Any:
-            return (
-                select(table.c.genre)
-                .where(table.c.genre_key == key)
-                .order_by(table.c.id)
-                .limit(1)
-                .scalar_subquery()
-            )
-
-        def count(table: Table) -> Any:
-            return select(func.count()).where(table.c.genre_key == key).scalar_subquery()
-
+        key = genre_keys().c.genre_key
+        name, song_count, album_count = genre_figures(key)
         statement = (
             select(
-                func.coalesce(first_name(songs), first_name(albums)).label("name"),
-                count(songs).label("song_count"),
-                count(albums).label("album_count"),
+                name.label("name"),
+                song_count.label("song_count"),
+                album_count.label("album_count"),
             )
             .where(key != "")
             .order_by(key)
