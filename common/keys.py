@@ -243,6 +243,25 @@ def previous_jwk(settings: Settings) -> dict[str, str] | None:
         return None
 
 
+def _ensure_key_file(label: str, path: Path | None, setting: str) -> None:
+    """Write the HMAC key file `path` when missing (ensure_hmac_key) and say so; a
+    folder that cannot be written is one line naming `<setting>_KEY_FILE` and
+    `<setting>_SECRET`, the two ways around it."""
+    if path is None:  # Settings always derives one from DATA_DIR
+        raise RuntimeError(f"{setting}_KEY_FILE is not set")
+
+    def _describe(exc: BaseException) -> str | None:
+        if isinstance(exc, OSError):
+            return (
+                f"cannot write the {label} {path} ({exc.strerror or exc}): make that "
+                f"folder writable, or set {setting}_KEY_FILE elsewhere or {setting}_SECRET"
+            )
+        return describe(exc, None)
+
+    made = run_step(lambda: ensure_hmac_key(path), _describe)
+    print(f"{label} {'created' if made else 'present'}: {path}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """`python -m common.keys [rotate]`: create (or check) the RS256 key pair, the
     stream-URL key and the credentials key before the fleet starts; `rotate`
@@ -253,35 +272,11 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2)
     settings = run_step(get_settings, describe)
     tighten_folder(settings.data_dir)
-    if settings.stream_url_secret is None and args == []:
-        stream_key = settings.stream_url_key_file
-
-        def _describe_stream(exc: BaseException) -> str | None:
-            if isinstance(exc, OSError):
-                return (
-                    f"cannot write the stream URL key {stream_key} ({exc.strerror or exc}): "
-                    f"make that folder writable, or set STREAM_URL_KEY_FILE elsewhere or "
-                    f"STREAM_URL_SECRET"
-                )
-            return describe(exc, None)
-
-        made_stream = run_step(lambda: ensure_hmac_key(stream_key), _describe_stream)
-        print(f"stream URL key {'created' if made_stream else 'present'}: {stream_key}")
-    if settings.credentials_secret is None and args == []:
-        credentials_key = settings.credentials_key_file
-
-        def _describe_credentials(exc: BaseException) -> str | None:
-            if isinstance(exc, OSError):
-                return (
-                    f"cannot write the credentials key {credentials_key} "
-                    f"({exc.strerror or exc}): make that folder writable, or set "
-                    f"CREDENTIALS_KEY_FILE elsewhere or CREDENTIALS_SECRET"
-                )
-            return describe(exc, None)
-
-        made_credentials = run_step(lambda: ensure_hmac_key(credentials_key), _describe_credentials)
-        state = "created" if made_credentials else "present"
-        print(f"credentials key {state}: {credentials_key}")
+    if args == []:
+        if settings.stream_url_secret is None:
+            _ensure_key_file("stream URL key", settings.stream_url_key_file, "STREAM_URL")
+        if settings.credentials_secret is None:
+            _ensure_key_file("credentials key", settings.credentials_key_file, "CREDENTIALS")
     if settings.jwt_algorithm != "RS256":
         print("JWT_ALGORITHM is HS256: no key pair needed")
         return
