@@ -154,7 +154,16 @@ def test_the_whole_flow(
     folders = _through_client(sonic, "getMusicFolders")["musicFolders"]["musicFolder"]
     assert folders == [{"id": 1, "name": "Music"}]
 
-    # Browsing by ID3 tags.
+    user = sonic.get_user(listener.username)
+    assert user.username == listener.username and user.stream_role and not user.admin_role
+    # A user is not an admin: scanning is refused with error 50.
+    with pytest.raises(sonic_errors.AuthError):
+        sonic.start_scan()
+    assert sonic.get_scan_status().scanning in (True, False)
+
+    # Browsing by ID3 tags (and the older getIndexes, by the same rule).
+    indexes = sonic.get_indexes()
+    assert catalogue.artist in {artist.name for index in indexes.index for artist in index.artist}
     artists = sonic.get_artists()
     indexed = {artist.name: index.name for index in artists.index for artist in index.artist}
     assert indexed[catalogue.artist] == "C"
@@ -222,6 +231,13 @@ def test_the_whole_flow(
     finally:
         response.release()
     assert body == catalogue.first_bytes
+    download = sonic.download(first)
+    try:
+        assert download.status == 200
+        assert "attachment" in download.headers["Content-Disposition"]
+        assert _read(sonic, download)[:100] == catalogue.first_bytes
+    finally:
+        download.release()
     cover = sonic.get_cover_art(catalogue.album_id, size=64)
     try:
         image = Image.open(io.BytesIO(_read(sonic, cover)))
