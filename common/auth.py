@@ -64,12 +64,16 @@ class BearerPrincipal(OAuth2PasswordBearer):
     the token URL shown in Swagger is rewritten per deployment by the app factory
     (settings.auth_token_url), this default only names the path."""
 
-    def __init__(self, *, required: bool, admin: bool = False) -> None:
+    def __init__(self, *, required: bool, admin: bool = False, apps: bool = False) -> None:
+        """`apps`: the route is one the Subsonic facade calls for an app (a like, a
+        play, a playlist edit, a scan), so a token scoped to Subsonic apps may call
+        it; every other route refuses such a token (403)."""
         super().__init__(
             tokenUrl="/auth/token", scheme_name="OAuth2PasswordBearer", auto_error=False
         )
         self._required = required or admin
         self._admin = admin
+        self._apps = apps
 
     async def __call__(self, request: Request) -> Principal | None:  # type: ignore[override]
         token = await super().__call__(request)
@@ -79,6 +83,10 @@ class BearerPrincipal(OAuth2PasswordBearer):
             return None  # public routes say more to a signed-in caller; a bad token is still a 401
         provider: VerifierProvider = request.app.state.verifier
         principal = provider.get().verify(token)
+        if principal.scope is not None and not self._apps:
+            raise ForbiddenError(
+                "This token was issued to a Subsonic app: it only serves the Subsonic API"
+            )
         if principal.is_admin:
             principal = await _as_current_role(request, principal)
         if self._admin and not principal.is_admin:
@@ -100,7 +108,13 @@ async def _as_current_role(request: Request, principal: Principal) -> Principal:
 get_optional_principal = BearerPrincipal(required=False)
 get_principal = BearerPrincipal(required=True)
 require_admin = BearerPrincipal(required=True, admin=True)
+get_app_principal = BearerPrincipal(required=True, apps=True)
+require_app_admin = BearerPrincipal(required=True, admin=True, apps=True)
 
 OptionalUser = Annotated[Principal | None, Depends(get_optional_principal)]
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 AdminUser = Annotated[Principal, Depends(require_admin)]
+# The routes subsonic_service calls on an app's behalf: any user's token, or one
+# scoped to Subsonic apps (common.tokens.SUBSONIC_SCOPE).
+AppUser = Annotated[Principal, Depends(get_app_principal)]
+AppAdmin = Annotated[Principal, Depends(require_app_admin)]

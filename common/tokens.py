@@ -24,6 +24,12 @@ logger = logging.getLogger(__name__)
 KeySet = Mapping[str | None, VerificationKey]
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "iss", "aud", "type", "role"]
 ROLES = frozenset(get_args(Role))
+# The optional `scope` claim of a token auth_service issued to a Subsonic app in
+# exchange for an API key or app password (POST /auth/subsonic/token): it may do
+# only what the Subsonic API does (common.auth's AppUser routes), never manage
+# credentials, accounts or the catalogue.
+SUBSONIC_SCOPE = "subsonic"
+SCOPES = frozenset({SUBSONIC_SCOPE})
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,7 @@ class Principal:
     role: Role
     token_id: str
     expires_at: int
+    scope: str | None = None  # SUBSONIC_SCOPE for a Subsonic app's token
 
     @property
     def is_admin(self) -> bool:
@@ -120,9 +127,11 @@ class TokenVerifier:
             raise UnauthorizedError("Token expired") from exc
         except jwt.PyJWTError as exc:
             raise UnauthorizedError("Invalid token") from exc
-        sub, role = claims["sub"], claims["role"]
+        sub, role, scope = claims["sub"], claims["role"], claims.get("scope")
         if claims["type"] != token_type or role not in ROLES:
+            raise UnauthorizedError("Invalid token")
+        if scope is not None and scope not in SCOPES:
             raise UnauthorizedError("Invalid token")
         if not (isinstance(sub, str) and sub.isascii() and sub.isdigit() and 0 < int(sub) < 2**63):
             raise UnauthorizedError("Invalid token")
-        return Principal(int(sub), role, str(claims["jti"]), int(claims["exp"]))
+        return Principal(int(sub), role, str(claims["jti"]), int(claims["exp"]), scope)

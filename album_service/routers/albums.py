@@ -16,7 +16,7 @@ from album_service.schemas import (
     AlbumUpdate,
     LikedAlbumOut,
 )
-from common.auth import AdminUser, CurrentUser, OptionalUser
+from common.auth import AdminUser, AppUser, CurrentUser, OptionalUser
 from common.db import in_database
 from common.paging import PageParams, page_params
 from common.responses import model_response, page_response
@@ -93,7 +93,7 @@ async def get_album(request: Request, album_id: ResourceId, caller: CurrentUser)
     responses=error_responses(404),
     summary="Like an album (idempotent)",
 )
-async def like_album(request: Request, album_id: ResourceId, caller: CurrentUser) -> AlbumLikeState:
+async def like_album(request: Request, album_id: ResourceId, caller: AppUser) -> AlbumLikeState:
     """Like the album; liking it again changes nothing. The answer's `like_count`
     is the album's count right after this request. 404 for an unknown album."""
     albums = album_service(request)
@@ -106,9 +106,7 @@ async def like_album(request: Request, album_id: ResourceId, caller: CurrentUser
     responses=error_responses(404),
     summary="Unlike an album (idempotent)",
 )
-async def unlike_album(
-    request: Request, album_id: ResourceId, caller: CurrentUser
-) -> AlbumLikeState:
+async def unlike_album(request: Request, album_id: ResourceId, caller: AppUser) -> AlbumLikeState:
     """Take back a like; unliking an album not liked changes nothing. 404 for an
     unknown album."""
     albums = album_service(request)

@@ -19,7 +19,7 @@ from album_service.schemas import (
     ArtistUpdate,
     LikedArtistOut,
 )
-from common.auth import AdminUser, CurrentUser, OptionalUser
+from common.auth import AdminUser, AppUser, CurrentUser, OptionalUser
 from common.db import in_database
 from common.paging import PageParams, page_params
 from common.responses import model_response, page_response
@@ -176,9 +176,7 @@ async def delete_artist(request: Request, artist_id: ResourceId, _: AdminUser) -
     responses=error_responses(404),
     summary="Like an artist (idempotent)",
 )
-async def like_artist(
-    request: Request, artist_id: ResourceId, caller: CurrentUser
-) -> ArtistLikeState:
+async def like_artist(request: Request, artist_id: ResourceId, caller: AppUser) -> ArtistLikeState:
     """Like the artist; liking it again changes nothing. `like_count` is the
     artist's count right after this request. 404 for an unknown artist."""
     artists = artist_service(request)
@@ -192,7 +190,7 @@ async def like_artist(
     summary="Unlike an artist (idempotent)",
 )
 async def unlike_artist(
-    request: Request, artist_id: ResourceId, caller: CurrentUser
+    request: Request, artist_id: ResourceId, caller: AppUser
 ) -> ArtistLikeState:
     """Take back a like; unliking an artist not liked changes nothing. 404 for an
     unknown artist."""

@@ -48,6 +48,7 @@ from common.errors import (
     InvalidCredentialsError,
     NotFoundError,
 )
+from common.tokens import SUBSONIC_SCOPE
 from database.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -227,7 +228,9 @@ class ThirdPartyService:
         """Login's flow (AuthService.login): admit (429, or the attempt is recorded
         in flight), check, then record a failure or forget the pair's failures."""
         # Usernames are stored lower-cased (user_service), so equality is enough.
-        username = username.lower()
+        # Stripped too: MariaDB and SQL Server ignore trailing spaces in `=`, so
+        # "alice " would find alice under a throttle subject of its own.
+        username = username.strip().lower()
         subject = USERNAME_SUBJECT + username
 
         def admit() -> tuple[Admission, Credentials | None, str | None]:
@@ -268,7 +271,10 @@ class ThirdPartyService:
             uow.commit()
 
     def _exchanged(self, user: Credentials) -> Exchanged:
-        return Exchanged(self._issuer.issue(user.id, user.role), user.id, user.username, user.role)
+        # Scoped: an app's credential buys what the Subsonic API does, never the
+        # power to mint more credentials, manage the account or the catalogue.
+        access = self._issuer.issue(user.id, user.role, scope=SUBSONIC_SCOPE)
+        return Exchanged(access, user.id, user.username, user.role)
 
     @staticmethod
     def _locked_user(uow: AuthUnitOfWork, user_id: int) -> Credentials:

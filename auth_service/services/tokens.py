@@ -85,7 +85,9 @@ class TokenIssuer:
         rotation, the previous one; empty for a shared HS256 secret."""
         return {"keys": [self._jwk, *self._previous] if self._jwk else []}
 
-    def issue(self, user_id: int, role: str) -> AccessToken:
+    def issue(self, user_id: int, role: str, scope: str | None = None) -> AccessToken:
+        """A signed access token; `scope` (common.tokens.SUBSONIC_SCOPE) limits what
+        it may do, for a token issued to a Subsonic app."""
         now = int(self._clock().timestamp())
         expires_at = now + int(self._lifetime.total_seconds())
         claims = {
@@ -98,6 +100,8 @@ class TokenIssuer:
             "iss": self._issuer,
             "aud": self._audience,
         }
+        if scope is not None:
+            claims["scope"] = scope
         token = jwt.encode(
             claims, self._signing_key, algorithm=self._algorithm, headers=self._headers
         )

@@ -20,6 +20,7 @@ from auth_service.tests.conftest import PASSWORD, add_memory_user, add_sql_user
 from auth_service.tests.test_auth_api import bearer, login, verifier
 from common.passwords import PasswordHasher
 from common.settings import Settings
+from common.tokens import SUBSONIC_SCOPE
 from database import Database
 from database.memory import MemoryDatabase
 from database.tables import api_keys, app_passwords, metadata
@@ -108,9 +109,13 @@ def test_a_key_is_shown_once_and_exchanged(
     assert set(body) == EXCHANGE_FIELDS
     assert (body["user_id"], body["username"], body["role"]) == (alice, "alice", "user")
     assert body["expires_in"] == settings.access_token_expire_minutes * 60
-    assert verifier(settings).verify(body["access_token"]).user_id == alice
-    # The exchanged token is an ordinary access token: it manages keys too.
-    again = client.get("/auth/api-keys", headers=bearer(body["access_token"]))
+    principal = verifier(settings).verify(body["access_token"])
+    assert (principal.user_id, principal.scope) == (alice, SUBSONIC_SCOPE)
+    # Scoped to Subsonic apps: it cannot manage credentials (a key must not mint
+    # its own replacement); the owner's own token sees the key used.
+    refused = client.get("/auth/api-keys", headers=bearer(body["access_token"]))
+    assert refused.status_code == 403
+    again = client.get("/auth/api-keys", headers=headers)
     assert again.json()[0]["last_used_at"] is not None
 
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from common.errors import UnauthorizedError
 from common.keys import VerificationKey, load_verification_key
 from common.settings import Settings
-from common.tokens import TokenVerifier
+from common.tokens import SUBSONIC_SCOPE, TokenVerifier
 
 
 @pytest.fixture
@@ -26,6 +26,15 @@ def verifier(settings: Settings) -> TokenVerifier:
 def test_a_well_formed_token_verifies(verifier: TokenVerifier, make_token) -> None:
     principal = verifier.verify(make_token(7, "admin"))
     assert (principal.user_id, principal.role, principal.is_admin) == (7, "admin", True)
+
+
+def test_a_subsonic_scope_is_carried_and_any_other_refused(
+    verifier: TokenVerifier, make_token
+) -> None:
+    assert verifier.verify(make_token(7)).scope is None
+    assert verifier.verify(make_token(7, scope=SUBSONIC_SCOPE)).scope == SUBSONIC_SCOPE
+    with pytest.raises(UnauthorizedError):
+        verifier.verify(make_token(7, scope="everything"))
 
 
 @pytest.mark.parametrize("claim", ["exp", "iat", "sub", "jti", "iss", "aud", "type", "role"])

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request, Response, status
 
-from common.auth import AdminUser
+from common.auth import AdminUser, AppAdmin
 from common.db import in_database
 from common.paging import PageParams, page_params
 from common.responses import page_response
@@ -105,7 +105,7 @@ async def upload_songs(request: Request, _: AdminUser) -> list[SongOut]:
     summary="Scan the library folder in the background",
 )
 async def start_scan(
-    request: Request, caller: AdminUser, body: Annotated[ScanStart | None, Body()] = None
+    request: Request, caller: AppAdmin, body: Annotated[ScanStart | None, Body()] = None
 ) -> ScanOut:
     """Walks LIBRARY_DIR, or the folder `path` under it, in the background: new
     files are added, changed ones (path, size or mtime) re-read, songs whose files

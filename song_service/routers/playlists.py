@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from common.auth import CurrentUser
+from common.auth import AppUser, CurrentUser
 from common.db import in_database
 from common.paging import PageParams, page_params
 from common.responses import model_response, page_response
@@ -72,7 +72,7 @@ async def list_playlists(
     responses=error_responses(404, 413),
     summary="Create a playlist, optionally with its first songs",
 )
-async def create_playlist(request: Request, body: PlaylistCreate, caller: CurrentUser) -> Response:
+async def create_playlist(request: Request, body: PlaylistCreate, caller: AppUser) -> Response:
     """A new playlist owned by you (private unless `public` is true). `song_ids`
     become its entries in order; 404 when one names no song, and then nothing is
     created."""
@@ -103,7 +103,7 @@ async def get_playlist(request: Request, playlist_id: ResourceId, caller: Curren
     summary="Change a playlist's name, description or visibility (owner)",
 )
 async def update_playlist(
-    request: Request, playlist_id: ResourceId, body: PlaylistUpdate, caller: CurrentUser
+    request: Request, playlist_id: ResourceId, body: PlaylistUpdate, caller: AppUser
 ) -> Response:
     """A partial update: only the fields sent change.
     Owner only: 403 for another caller who can see the playlist (a public one),
@@ -120,9 +120,7 @@ async def update_playlist(
     responses=error_responses(403, 404),
     summary="Delete a playlist (owner or admin)",
 )
-async def delete_playlist(
-    request: Request, playlist_id: ResourceId, caller: CurrentUser
-) -> Response:
+async def delete_playlist(request: Request, playlist_id: ResourceId, caller: AppUser) -> Response:
     """The playlist and its entries go; the songs stay. 403 for a caller other than
     the owner or an admin who can see it, 404 for one who cannot."""
     playlists = playlist_service(request)
@@ -156,7 +154,7 @@ async def list_entries(
     summary="Insert songs into a playlist (owner; default: at the end)",
 )
 async def add_entries(
-    request: Request, playlist_id: ResourceId, body: PlaylistSongsAdd, caller: CurrentUser
+    request: Request, playlist_id: ResourceId, body: PlaylistSongsAdd, caller: AppUser
 ) -> Response:
     """Insert `song_ids` (1 to 500) in order at `position` (0..song_count; the
     end by default); the entries from there on move back. Returns the playlist.
@@ -177,7 +175,7 @@ async def add_entries(
     summary="Replace all of a playlist's entries (owner)",
 )
 async def replace_entries(
-    request: Request, playlist_id: ResourceId, body: PlaylistSongsReplace, caller: CurrentUser
+    request: Request, playlist_id: ResourceId, body: PlaylistSongsReplace, caller: AppUser
 ) -> Response:
     """`song_ids` (0 to 500) become the entries, at 0..n-1; `[]` empties the
     playlist. Returns the playlist. 404 when a song id names no song (nothing
@@ -217,7 +215,7 @@ async def move_entry(
     summary="Remove several entries of a playlist at once (owner)",
 )
 async def remove_entries(
-    request: Request, playlist_id: ResourceId, body: PlaylistSongsRemove, caller: CurrentUser
+    request: Request, playlist_id: ResourceId, body: PlaylistSongsRemove, caller: AppUser
 ) -> Response:
     """The entries at `positions` (1 to 500, as they are before this request, in
     any order; a repeat counts once) go together and the rest close up in order.

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
-from common.auth import CurrentUser
+from common.auth import AppUser, CurrentUser
 from common.db import in_database
 from common.paging import PageParams, page_params
 from common.responses import model_response, page_response
@@ -34,7 +34,7 @@ Paging = Annotated[PageParams, Depends(page_params)]
 async def record_play(
     request: Request,
     song_id: ResourceId,
-    caller: CurrentUser,
+    caller: AppUser,
     body: Annotated[PlayCreate | None, Body()] = None,
 ) -> Response:
     """Record one play of the song by the caller, at `played_at` (ISO 8601 with

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from common.auth import AdminUser, CurrentUser, OptionalUser
+from common.auth import AdminUser, AppUser, CurrentUser, OptionalUser
 from common.db import in_database
 from common.paging import PageParams, page_params
 from common.responses import model_response, page_response
@@ -135,7 +135,7 @@ async def delete_song(request: Request, song_id: ResourceId, _: AdminUser) -> So
     responses=error_responses(404),
     summary="Like a song (idempotent)",
 )
-async def like_song(request: Request, song_id: ResourceId, caller: CurrentUser) -> LikeState:
+async def like_song(request: Request, song_id: ResourceId, caller: AppUser) -> LikeState:
     songs = song_service(request)
     return await in_database(request, lambda: songs.like(song_id, caller))
 
@@ -146,6 +146,6 @@ async def like_song(request: Request, song_id: ResourceId, caller: CurrentUser) 
     responses=error_responses(404),
     summary="Unlike a song (idempotent)",
 )
-async def unlike_song(request: Request, song_id: ResourceId, caller: CurrentUser) -> LikeState:
+async def unlike_song(request: Request, song_id: ResourceId, caller: AppUser) -> LikeState:
     songs = song_service(request)
     return await in_database(request, lambda: songs.unlike(song_id, caller))

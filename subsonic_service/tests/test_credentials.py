@@ -51,10 +51,55 @@ def test_the_app_password_as_token_and_as_password(library: Library) -> None:
 def test_failed_logins_are_throttled_per_username(library: Library) -> None:
     username, other = library.new_user(), library.new_user()
     free = library.settings.login_free_failures
-    answers = [_ping(library, u=username, p="wrong")["error"] for _ in range(free + 1)]
+    # Any case, and trailing spaces (which MariaDB and SQL Server ignore in `=`),
+    # count as one username.
+    spellings = [username, username.upper(), f"{username}  "]
+    answers = [
+        _ping(library, u=spellings[attempt % 3], p="wrong")["error"] for attempt in range(free + 1)
+    ]
     assert [error["code"] for error in answers[:free]] == [40] * free
     throttled = library.client.get("/rest/ping", params={"f": "json", "u": username, "p": "x"})
     error = throttled.json()["subsonic-response"]["error"]
     assert error["code"] == 0 and int(throttled.headers["retry-after"]) >= 1
     # Another username from the same address is not slowed down.
     assert _ping(library, u=other, p="wrong")["error"]["code"] == 40
+
+
+def test_the_token_an_app_credential_buys_only_serves_the_subsonic_api(library: Library) -> None:
+    """An API key or app password exchanged for a token (as the facade does) must not
+    become a login: it cannot mint more credentials, read REST lists, or act as an
+    admin beyond what the Subsonic API does."""
+    auth, song = library.apps["auth"], library.apps["song"]
+    key = auth.post(
+        "/auth/api-keys", json={"name": "admin phone"}, headers=_bearer(library, "admin")
+    ).json()["key"]
+    exchanged = auth.post("/auth/subsonic/token", json={"api_key": key})
+    assert exchanged.status_code == 200
+    scoped = {"Authorization": f"Bearer {exchanged.json()['access_token']}"}
+    # What the facade calls for an app works.
+    like = song.post(f"/songs/{library.song_ids['Waterloo']}/like", headers=scoped)
+    assert like.status_code == 200
+    song.delete(f"/songs/{library.song_ids['Waterloo']}/like", headers=scoped)
+    # Nothing else does: credentials, account and catalogue management, REST reads.
+    refused = [
+        auth.post("/auth/api-keys", json={"name": "more"}, headers=scoped),
+        auth.get("/auth/api-keys", headers=scoped),
+        auth.post("/auth/app-password", headers=scoped),
+        song.get("/songs/liked", headers=scoped),
+        song.post(
+            "/songs", headers=scoped,
+            json={"title": "x", "artist": "y", "genre": "z", "file_url": "https://e.test/x.mp3"},
+        ),
+    ]  # fmt: skip
+    assert [response.status_code for response in refused] == [403] * len(refused)
+    assert "Subsonic" in refused[0].json()["detail"]
+
+
+def test_malformed_credentials_are_wrong_ones_and_an_empty_u_still_conflicts(
+    library: Library,
+) -> None:
+    assert _ping(library, apiKey="k" * 3000)["error"]["code"] == 44
+    assert _ping(library, apiKey="mpk_\x00")["error"]["code"] == 44
+    assert _ping(library, u="x" * 400, p="secret")["error"]["code"] == 40
+    assert _ping(library, u="alice", p="p" * 500)["error"]["code"] == 40
+    assert _ping(library, apiKey="mpk_anything", u="")["error"]["code"] == 43

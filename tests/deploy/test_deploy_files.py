@@ -320,3 +320,17 @@ def test_gateway_bounds_slow_and_large_request_heads(gateway: str) -> None:
     assert buffers, "gateway/nginx.conf does not set large_client_header_buffers"
     total = int(buffers.group(1)) * int(buffers.group(2)) * 1024
     assert total <= 2 * Settings(_env_file=None).http_max_header_bytes
+
+
+def test_no_gateway_log_line_can_carry_a_credential(gateway: str) -> None:
+    """Subsonic apps send credentials in the query string (apiKey, u+t+s, p, jwt),
+    and signed stream URLs their signature: the locations such a request passes
+    through log it without its query, and keep nginx's error lines (which quote the
+    whole request line) to `crit`. /auth/subsonic/ is not routed at all."""
+    for location in ("/rest", "/_media/media/", "/_media/library/"):
+        block = re.search(rf"location {re.escape(location)} \{{(.*?)\n        \}}", gateway, re.S)
+        assert block, f"no location {location}"
+        assert "access_log /dev/stdout no_query;" in block.group(1), location
+        assert "error_log stderr crit;" in block.group(1), location
+    internal = re.search(r"location \^~ /auth/subsonic/ \{(.*?)\}", gateway, re.S)
+    assert internal and "return 404" in internal.group(1)

@@ -349,6 +349,11 @@ def test_a_subsonic_api_key_is_checked_by_auth_service_behind_the_gateway(
         text = log.read_text(errors="replace")
         assert made["key"] not in text and "x" * 40 not in text, log.name
     assert '"GET /rest/ping.view HTTP/1.1" 200' in (logs / "gateway.log").read_text()
+    # The exchange subsonic_service uses is not reachable through the gateway: an
+    # app password or key must not buy a token outside a Subsonic call.
+    for path in ("/auth/subsonic/token", "/auth/subsonic/token/", "/auth/subsonic/x"):
+        refused = http.post(path, json={"api_key": made["key"]})
+        assert refused.status_code == 404, (path, refused.text)
 
 
 def test_form_posts_up_to_the_services_body_cap_pass_the_gateway(
