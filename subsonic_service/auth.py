@@ -77,8 +77,9 @@ def decode_password(value: str) -> str:
 
 def exchange_body(params: Params, settings: Settings) -> dict[str, str] | None:
     """What auth_service needs to check the request's credentials, or None for `jwt`.
-    Raises 10 (missing), 41/42 (scheme switched off), 43 (conflicting)."""
-    present = {name for name in AUTH_PARAMETERS if params.get(name)}
+    Raises 10 (missing), 41/42 (scheme switched off), 43 (conflicting: a parameter
+    sent empty is still sent, Extensions/apiKeyAuth.md)."""
+    present = {name for name in AUTH_PARAMETERS if name in params}
     if "apiKey" in present:
         if present - {"apiKey"}:
             raise _conflict()

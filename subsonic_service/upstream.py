@@ -70,7 +70,9 @@ class Upstream:
             "auth", "POST", "/auth/subsonic/token", json=body,
             headers={"X-Forwarded-For": client},
         )  # fmt: skip
-        if response.status_code == 401:
+        # 422: credentials auth_service cannot even read (a key longer than any it
+        # issues, a NUL) are wrong ones to the app, not a generic error.
+        if response.status_code in (401, 422):
             raise wrong
         _raise_for(response, "auth")
         return response.json()

@@ -76,11 +76,13 @@ async def create_playlist(call: Call) -> Payload:
     if existing:
         playlist_id = ids.parse(existing, "pl")
         await call.read(lambda: playlists.check_edit(call.unit, playlist_id, caller, song_ids))
+        # The rename first: song_service's check of the name (length, not blank) is
+        # then made before any entry changes, as in updatePlaylist.
+        if name:
+            await _song_call(call, "PATCH", f"/playlists/{playlist_id}", {"name": name})
         first, rest = song_ids[:SONG_IDS_PER_CALL], song_ids[SONG_IDS_PER_CALL:]
         await _song_call(call, "PUT", f"/playlists/{playlist_id}/songs", {"song_ids": first})
         await _append(call, playlist_id, rest)
-        if name:
-            await _song_call(call, "PATCH", f"/playlists/{playlist_id}", {"name": name})
     else:
         if not name:
             raise missing("name")

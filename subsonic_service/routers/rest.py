@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
 from common.errors import (
@@ -51,6 +52,9 @@ from subsonic_service.registry import METHODS, Call, find
 logger = logging.getLogger("subsonic_service.calls")
 router = APIRouter(prefix="/rest", tags=["subsonic"])
 FORM = "application/x-www-form-urlencoded"
+VIEW = ".view"
+# Parameters a form POST may carry (the body is capped at MAX_BODY_BYTES anyway).
+MAX_FORM_FIELDS = 10_000
 # How much of a client's `c` and `v` a log line keeps.
 LOGGED_CHARS = 64
 
@@ -63,16 +67,18 @@ from POST /auth/app-password), or `jwt` (an access token). Answers are the
 `subsonic-response` envelope (`f` = xml, json, jsonp), errors too, with HTTP 200."""
 
 
-async def _params(request: Request) -> Params:
-    items = list(request.query_params.multi_items())
-    if request.method == "POST":
-        content_type = request.headers.get("content-type", "")
-        if content_type.split(";")[0].strip().lower() == FORM:
-            form = await request.form()
-            items.extend(
-                (name, value) for name, value in form.multi_items() if isinstance(value, str)
-            )
-    return Params(items)
+async def _form(request: Request) -> list[tuple[str, str]]:
+    """A form POST's parameters (OpenSubsonic formPost); none for anything else.
+    Up to MAX_FORM_FIELDS of them: formPost exists for long lists of ids, beyond
+    Starlette's default of 1,000. A form that cannot be read is error 0."""
+    content_type = request.headers.get("content-type", "")
+    if request.method != "POST" or content_type.split(";")[0].strip().lower() != FORM:
+        return []
+    try:
+        form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
+    except HTTPException as exc:
+        raise SubsonicError(GENERIC, f"The form could not be read: {exc.detail}") from None
+    return [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
 
 
 def _from_domain(exc: DomainError) -> SubsonicError:
@@ -122,12 +128,20 @@ def _clip(value: str | None) -> str | None:
 
 
 async def call_method(request: Request, method: str) -> Response:
-    name = method.removesuffix(".view")
-    params = await _params(request)
+    # `.view` in any case, as method names are matched (registry.find).
+    name = method[: -len(VIEW)] if method.lower().endswith(VIEW) else method
+    query = list(request.query_params.multi_items())
+    unreadable: SubsonicError | None = None
+    try:
+        params = Params(query + await _form(request))
+    except SubsonicError as exc:
+        params, unreadable = Params(query), exc
     format = chosen_format(params.get("f"))
     callback = params.get("callback")
     user_id: int | None = None
     try:
+        if unreadable is not None:
+            raise unreadable
         if format == "jsonp" and not valid_callback(callback):
             format = "json"  # a broken callback cannot wrap the error about it
             raise missing("callback") if not callback else invalid("callback", "a JavaScript name")

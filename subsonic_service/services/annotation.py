@@ -28,6 +28,10 @@ MAX_IDS = 500
 # of its times would be refused.
 MAX_PLAY_AHEAD = timedelta(days=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# `time` is in milliseconds (Endpoints/scrobble.md); anything below 10^12 ms
+# (2001-09-09) is a time in seconds, or none at all, sent by mistake: it would
+# record a play in January 1970.
+MIN_PLAY_MILLISECONDS = 10**12
 # How many users' "now playing" one process remembers (the oldest note goes first).
 NOW_PLAYING_USERS = 10_000
 
@@ -89,8 +93,8 @@ def scrobble_call(params: Params, now: datetime | None = None) -> Scrobble:
     """`id` (songs, repeatable, required), `time` (epoch milliseconds, paired
     with the ids by position; an id without one was played now) and `submission`
     (default true). Error 10 without an id, 70 for an id that is not a song's, 0
-    for a time that is not an integer from 1970 to a day ahead or for more times
-    than ids (api reference: scrobble.md)."""
+    for a time that is not an integer of milliseconds from 2001-09-09 to a day
+    ahead, or for more times than ids (api reference: scrobble.md)."""
     song_ids = [ids.parse(value, "so") for value in params.list("id")]
     if not song_ids:
         raise missing("id")
@@ -98,7 +102,7 @@ def scrobble_call(params: Params, now: datetime | None = None) -> Scrobble:
         raise invalid("id", f"at most {MAX_IDS} ids")
     latest = (now or datetime.now(UTC)) + MAX_PLAY_AHEAD
     highest = (latest - EPOCH) // timedelta(milliseconds=1)
-    times = [to_int("time", value, 0, highest) for value in params.list("time")]
+    times = [to_int("time", value, MIN_PLAY_MILLISECONDS, highest) for value in params.list("time")]
     if len(times) > len(song_ids):
         raise invalid("time", "at most one time per id")
     paired = [

@@ -130,6 +130,8 @@ def test_scrobble_checks_every_id_and_time_first(library: Library) -> None:
         ({"id": [good, f"al-{library.album_ids['Zaz']}"]}, 70),
         ({"id": [good], "time": ["yesterday"]}, 0),
         ({"id": [good], "time": ["-5"]}, 0),
+        ({"id": [good], "time": ["0"]}, 0),  # no time at all: not a play in 1970
+        ({"id": [good], "time": ["1768651200"]}, 0),  # seconds, not milliseconds
         ({"id": [good, good], "time": ["1000", str(ahead)]}, 0),
         ({"id": [good], "time": ["1000", "2000"]}, 0),
         ({"id": [good], "submission": "maybe"}, 0),

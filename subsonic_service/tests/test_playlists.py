@@ -123,6 +123,13 @@ def test_a_bad_edit_changes_nothing(library: Library) -> None:
         body = library.json("updatePlaylist", user, playlistId=pl, **params)
         assert body["status"] == "failed" and body["error"]["code"] == code, (params, body)
     assert library.ok("getPlaylist", user, id=pl)["playlist"] == before
+    # createPlaylist over an existing playlist: a name song_service refuses leaves
+    # the entries as they were (the rename is tried first).
+    replaced = library.json(
+        "createPlaylist", user, playlistId=pl, name="x" * 101, songId=so(library, "Je veux")
+    )
+    assert replaced["error"]["code"] == 0
+    assert library.ok("getPlaylist", user, id=pl)["playlist"] == before
     assert (
         library.json("createPlaylist", user, name="New", songId=["so-999999"])["error"]["code"]
         == 70

@@ -193,3 +193,20 @@ def test_repeated_parameters_and_booleans_in_any_case(library: Library) -> None:
     assert library.ok("getPlaylist", username, id=playlist["id"])["playlist"]["public"] is True
     refused = library.json("updatePlaylist", username, playlistId=playlist["id"], public="yes")
     assert refused["error"]["code"] == 0 and "public" in refused["error"]["message"]
+
+
+def test_a_long_form_post_is_read_and_a_too_long_one_is_an_envelope(library: Library) -> None:
+    """formPost exists for long id lists: 1,500 entries in one createPlaylist;
+    beyond the form's field limit the answer is still an envelope."""
+    username = library.new_user()
+    song = f"so-{library.song_ids['Something']}"
+    form = {"jwt": library.token(username), "f": "json", "name": "Long"}
+    response = library.client.post(
+        "/rest/createPlaylist.VIEW", data={**form, "songId": [song] * 1500}
+    )
+    assert response.json()["subsonic-response"]["playlist"]["songCount"] == 1500
+    # An unreadable form's own `f` is unknown: the answer's format comes from the query.
+    too_many = library.client.post("/rest/ping.view?f=json", data={**form, "x": ["1"] * 10_001})
+    assert too_many.status_code == 200
+    error = too_many.json()["subsonic-response"]["error"]
+    assert error["code"] == 0 and "form" in error["message"]
