@@ -19,15 +19,16 @@ Orders and the indexes they walk (database/tables.py):
 - highest: there are no ratings here; the most liked albums (by every user)
   rank highest, ties by the latest like: a scan of album_likes grouped by album.
 
-Random rows (`random_ids`): at most RANDOM_SPREAD * size candidate ids are read
-in id order; if that is all the matching rows, the pick is a uniform sample of
-them. Otherwise each pick is a random point between the lowest and highest
-matching id and the row is the first matching one at or after it: one index seek
-per pick (in UNION ALL statements of RANDOM_PROBES seeks), repeated for a few
-rounds while picks collide. Plain SQL (ORDER BY, LIMIT, UNION ALL), so it runs
-the same on SQLite, PostgreSQL, MariaDB and SQL Server, where ORDER BY RANDOM()
-would sort the whole table. A row's chance grows with the id gap before it
-(rows whose earlier neighbours were deleted or do not match come up more
+Random rows (`random_ids`): at most RANDOM_SPREAD * size candidate ids (with a
+genre or year filter, FILTERED_SAMPLE_CAP) are read in id order; if that is all
+the matching rows, the pick is a uniform sample of them. Otherwise each pick is
+a random point between the lowest and highest matching id and the row is the
+first matching one at or after it: one index seek per pick (in UNION ALL
+statements of RANDOM_PROBES seeks), repeated for a few rounds while picks
+collide. Plain SQL (ORDER BY, LIMIT, UNION ALL), so it runs the same on SQLite,
+PostgreSQL, MariaDB and SQL Server, where ORDER BY RANDOM() would sort the whole
+table. A row's chance then grows with the id gap before it (rows whose earlier
+neighbours were deleted or do not match come up more
 often): good for shuffle play, not for statistics.
 """
 
@@ -79,6 +80,9 @@ ALBUM_LIST_TYPES = (
 )
 # Random picks: below this many matching rows per wanted one, sample them all.
 RANDOM_SPREAD = 4
+# With a filter (genre, years): sample all matching ids up to this many (a read of
+# at most this many ids); beyond it, probe as without one.
+FILTERED_SAMPLE_CAP = 10_000
 # Index seeks per statement (SQLite allows at most 500 members in a compound SELECT).
 RANDOM_PROBES = 100
 # Rounds of seeks before settling for fewer rows than asked (collisions only).
@@ -290,7 +294,11 @@ class ListReads:
         if size <= 0:
             return []
         row_id = table.c.id
-        spread = size * RANDOM_SPREAD
+        # With a filter, the rows that do not match are gaps a probe would jump to
+        # the next match from, making the first match after each run likelier (and
+        # collisions, hence short answers, frequent): up to FILTERED_SAMPLE_CAP
+        # matching ids are read instead, and sampled uniformly.
+        spread = FILTERED_SAMPLE_CAP if conditions else size * RANDOM_SPREAD
         candidates = list(
             self._connection.scalars(
                 select(row_id).where(*conditions).order_by(row_id).limit(spread + 1)

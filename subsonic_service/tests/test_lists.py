@@ -4,6 +4,7 @@ accounts, so their state shows only in their own lists."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -192,6 +193,25 @@ def test_random_songs_filters(library: Library) -> None:
     assert _songs(both, "randomSongs") == ["Les passants"]
     assert library.json("getRandomSongs", musicFolderId=3)["error"]["code"] == 70
     assert library.json("getRandomSongs", fromYear="last year")["error"]["code"] == 0
+
+
+def test_random_songs_with_a_filter_are_drawn_evenly(library: Library) -> None:
+    """A filter leaves gaps of songs that do not match (here Je veux, of 2010, just
+    before Waterloo): every matching song is as likely as any other, and a draw is
+    never short."""
+    params = {"jwt": library.token(), "f": "json", "size": 1, "fromYear": 1969, "toYear": 2003}
+    draws = [
+        [song["title"] for song in library.client.get("/rest/getRandomSongs", params=params)
+         .json()["subsonic-response"]["randomSongs"]["song"]]
+        for _ in range(600)
+    ]  # fmt: skip
+    assert all(len(draw) == 1 for draw in draws)
+    counts = Counter(draw[0] for draw in draws)
+    assert set(counts) == {track.title for track in TRACKS} - {"Je veux"}
+    # 600 / 9 = 67 each (sd 7.7). Probing random ids would give Waterloo, which
+    # follows the gap, twice the others' chance (about 120).
+    assert counts["Waterloo"] < 100
+    assert min(counts.values()) > 30
 
 
 # getSongsByGenre ----------------------------------------------------------------
