@@ -98,11 +98,14 @@ def plan(
     None when unknown): None for the original file, else a Plan for ffmpeg.
 
     `format` None or "raw" with no cap below the original's bitrate is the
-    original; `format=raw` always is. A cap below the original's bitrate (or any
-    cap when the original's is unknown) with no format transcodes to mp3."""
+    original; `format=raw` always is. A cap whose snapped bitrate is below the
+    original's (or any cap when the original's is unknown) with no format
+    transcodes to mp3: a cap the smallest bitrate would not get under keeps the
+    original, which is then the smaller answer. A transcode never asks for more
+    than the original has (a 45 kbps file in mp3 is 64 kbps, not 192)."""
     if format == "raw":
         return None
-    lower = max_bitrate is not None and (bitrate is None or max_bitrate < bitrate)
+    lower = max_bitrate is not None and (bitrate is None or snap_bitrate(max_bitrate) < bitrate)
     if format is None or format == suffix.lower():
         if not lower:
             return None
@@ -110,6 +113,8 @@ def plan(
     if format not in CONTENT_TYPES:
         raise ValueError(f"unknown format {format!r}")
     target = DEFAULT_BITRATE[format] if max_bitrate is None else max_bitrate
+    if bitrate is not None:
+        target = min(target, bitrate)
     return Plan(format=format, bitrate=snap_bitrate(target))
 
 

@@ -50,6 +50,12 @@ def test_plan_needs_ffmpeg_only_for_another_format_or_a_lower_bitrate() -> None:
     assert plan("flac", 900, "opus", None) == Plan("opus", 128)
     assert plan("flac", 900, "mp3", None) == Plan("mp3", 192)
     assert plan("opus", 96, "opus", 8) == Plan("opus", 64)  # below the smallest: the smallest
+    # The smallest transcode is no smaller than a 45 kbps original: the original.
+    assert plan("ogg", 45, None, 1) is None
+    assert plan("ogg", 45, None, 32) is None
+    # A format change never asks for more than the original has.
+    assert plan("ogg", 45, "mp3", None) == Plan("mp3", 64)
+    assert plan("flac", 900, "mp3", 500) == Plan("mp3", 320)
     assert [transcode.snap_bitrate(k) for k in (1, 64, 95, 96, 319, 320, 999)] == [
         64, 64, 64, 96, 256, 320, 320,
     ]  # fmt: skip
