@@ -56,6 +56,8 @@ from subsonic_service.main import create_app as create_subsonic_app
 EPOCH = datetime(2026, 1, 17, 10, 0, tzinfo=UTC)
 SONG_SECONDS = 2.0
 HOSTS = {"auth": "auth.test", "album": "album.test", "song": "song.test"}
+# Minted tokens live 900 s; one is reused for at most this long.
+TOKEN_REUSE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -111,11 +113,17 @@ class Library:
     artist_ids: dict[str, int]
     users: dict[str, int]
     _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     def token(self, username: str = "alice") -> str:
-        user_id = self.users[username]
-        role = "admin" if username == "admin" else "user"
-        return self.mint(user_id, role)
+        """An access token of `username`'s, minted once per TOKEN_REUSE_SECONDS
+        (signing costs milliseconds; a test makes hundreds of calls)."""
+        minted = self._tokens.get(username)
+        if minted is None or time.monotonic() - minted[1] > TOKEN_REUSE_SECONDS:
+            role = "admin" if username == "admin" else "user"
+            minted = (self.mint(self.users[username], role), time.monotonic())
+            self._tokens[username] = minted
+        return minted[0]
 
     def get(self, method: str, user: str | None = "alice", **params: Any) -> httpx.Response:
         """GET /rest/<method> as `user` (a `jwt`; None sends no credentials)."""
