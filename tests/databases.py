@@ -9,6 +9,7 @@ installs and starts every server, so a skip there would hide a broken setup.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,8 +18,13 @@ from typing import NoReturn
 
 import pytest
 from sqlalchemy import URL, create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
 
 SERVERS = {"postgresql": "TEST_POSTGRES_URL", "mariadb": "TEST_MARIADB_URL"}
+
+# Dropping a scratch database: attempts, and the pause between two.
+DROP_ATTEMPTS = 20
+DROP_RETRY_SECONDS = 0.5
 
 
 def server_url(server: str) -> URL | None:
@@ -70,6 +76,15 @@ def scratch_database(server: URL, purpose: str = "test") -> Iterator[URL]:
         yield server.set(database=name)
     finally:
         drop = f"DROP DATABASE IF EXISTS {name}" + ("" if mysql else " WITH (FORCE)")
-        with admin.connect() as connection:
-            connection.execute(text(drop))
+        # FORCE may not end an autovacuum worker busy in the database (a superuser's
+        # process; PostgreSQL refuses): it is done within moments, so try again.
+        for attempt in range(DROP_ATTEMPTS):
+            try:
+                with admin.connect() as connection:
+                    connection.execute(text(drop))
+                break
+            except DBAPIError:
+                if attempt == DROP_ATTEMPTS - 1:
+                    raise
+                time.sleep(DROP_RETRY_SECONDS)
         admin.dispose()
