@@ -11,8 +11,10 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
 
-from common import health
+from common import health, metrics
 from common.auth import VerifierProvider
 from common.db import Capacity
 from common.docs import install_docs
@@ -87,7 +89,8 @@ def create_service_app(
             if owns_database:
                 app.state.database.dispose()
 
-    configure_logging(name, settings.log_level)
+    configure_logging(name, settings.log_level, settings.log_format)
+    metrics.serve_as(name)
     app = FastAPI(
         title=title,
         description=description,
@@ -113,6 +116,9 @@ def create_service_app(
     # router's prefix, tags and documented responses, so nothing is lost.
     for router in (*routers, health.router):
         app.router.routes.extend(router.routes)
+    # Next to health, outside the OpenAPI document. Public on the service's port for
+    # Prometheus; the gateway does not route it (gateway/nginx.conf).
+    app.add_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
     install_docs(app)
 
     # One layer for everything the fleet adds around its routes (common.middleware).
@@ -122,9 +128,17 @@ def create_service_app(
         max_body_bytes=settings.max_body_bytes,
         cors_origins=settings.cors_origins,
         body_limits=body_limits,
+        service=name,
     )
     _finish_openapi(app, settings.auth_token_url)
     return app
+
+
+async def _metrics(request: Request) -> Response:
+    """Prometheus' scrape (common.metrics): the text format, or OpenMetrics when the
+    Accept header asks for it; the Content-Type is prometheus-client's."""
+    body, content_type = metrics.exposition(request.headers.get("accept"))
+    return Response(body, headers={"Content-Type": content_type})
 
 
 def _finish_openapi(app: FastAPI, token_url: str) -> None:

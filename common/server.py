@@ -10,6 +10,13 @@ the request line and headers are not complete within HTTP_HEADER_TIMEOUT_SECONDS
 HTTP_MAX_HEADER_BYTES. Idle keep-alive connections close after
 HTTP_KEEP_ALIVE_SECONDS (uvicorn's timeout_keep_alive). The gateway bounds the
 same things in front (gateway/nginx.conf); these hold without it too.
+
+With `--workers N` (N > 1) the workers' Prometheus metrics are added up from a
+folder of their own (common.metrics): a fresh private one in the temporary
+folder (TMPDIR) for each run, made before the workers start and removed when
+the server stops; a dead worker's live gauges (in-flight requests, pool
+connections) are dropped when uvicorn replaces it. With one worker the metrics
+stay in the process.
 """
 
 from __future__ import annotations
@@ -17,7 +24,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from typing import Any
 
 import uvicorn
@@ -27,9 +37,14 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 from uvicorn.supervisors import Multiprocess
 
+from common.logging import configure_logging
 from common.settings import Settings
 
 logger = logging.getLogger(__name__)
+# prometheus-client's multiprocess folder (common.metrics.MULTIPROCESS_DIR_VARIABLE;
+# not imported from there: importing prometheus-client before the variable is
+# set would fix this process's mode).
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 SERVICES = {
     "auth_service": 8000,
@@ -188,6 +203,9 @@ def server_config(
         server_header=False,
         # The services write their own access lines, with request ids.
         access_log=False,
+        # Logging is ours (common.logging, LOG_FORMAT): uvicorn's own setup would
+        # give the supervising process's lines a format of their own.
+        log_config=None,
         # Never uvicorn's own default, which trusts 127.0.0.1: a local process
         # could then claim any client address.
         proxy_headers=bool(trusted),
@@ -195,17 +213,63 @@ def server_config(
     )
 
 
+class MetricsMultiprocess(Multiprocess):
+    """uvicorn's supervisor of several workers, which also drops the live gauges
+    of a worker that is gone (died and replaced, or retired by SIGTTOU/SIGHUP):
+    otherwise its last in-flight count would be added to every scrape forever.
+    Its counters stay: what it counted did happen."""
+
+    def __init__(self, config: Config, sockets: list[Any], metrics_dir: str) -> None:
+        super().__init__(config, sockets)
+        self.metrics_dir = metrics_dir
+        self.known_pids: set[int] = set()
+
+    def keep_subprocess_alive(self) -> None:
+        super().keep_subprocess_alive()
+        self.forget_gone_workers()
+
+    def handle_signals(self) -> None:
+        super().handle_signals()
+        self.forget_gone_workers()
+
+    def forget_gone_workers(self) -> None:
+        from prometheus_client.multiprocess import mark_process_dead
+
+        current = {process.pid for process in self.processes if process.pid is not None}
+        for pid in self.known_pids - current:
+            mark_process_dead(pid, self.metrics_dir)
+        self.known_pids = current
+
+
+def fresh_metrics_dir(service: str) -> str:
+    """A new, empty folder only this user can read (mkdtemp: 0700), for one run's
+    worker metrics. Never a folder from the environment or an earlier run, whose
+    files would be added to this run's counts."""
+    return tempfile.mkdtemp(prefix=f"musicplayer-metrics-{service}-")
+
+
 def run(config: BoundedConfig) -> None:
-    """What `uvicorn.run` does with a Config, minus reloading."""
+    """What `uvicorn.run` does with a Config, minus reloading; several workers
+    share a fresh metrics folder (see the module docstring)."""
     server = uvicorn.Server(config)
+    metrics_dir = None
     try:
         if config.workers > 1:
-            Multiprocess(config, sockets=[config.bind_socket()]).run()
+            metrics_dir = fresh_metrics_dir(str(config.app).split(".", 1)[0])
+            # Inherited by the workers, which uvicorn spawns: they import
+            # prometheus-client afresh, in multiprocess mode.
+            os.environ[MULTIPROCESS_DIR_VARIABLE] = metrics_dir
+            MetricsMultiprocess(config, [config.bind_socket()], metrics_dir).run()
         else:
+            # One process keeps its metrics in memory, whatever the environment says.
+            os.environ.pop(MULTIPROCESS_DIR_VARIABLE, None)
             config.load_app()
             server.run()
     except KeyboardInterrupt:
         pass
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     if config.workers == 1 and not server.started:
         sys.exit(STARTUP_FAILURE)
 
@@ -221,6 +285,10 @@ def main(argv: list[str] | None = None) -> None:
         help="proxies whose X-Forwarded-For/-Proto are believed (default: FORWARDED_ALLOW_IPS)",
     )
     args = parser.parse_args(argv)
+    settings = Settings()
+    # This process's own lines (uvicorn's supervisor of several workers, a failure
+    # to load the app) in the services' format; each app configures it again.
+    configure_logging(args.service, settings.log_level, settings.log_format)
     run(
         server_config(
             args.service,
@@ -228,6 +296,7 @@ def main(argv: list[str] | None = None) -> None:
             port=args.port,
             workers=args.workers,
             forwarded_allow_ips=args.forwarded_allow_ips,
+            settings=settings,
         )
     )
 

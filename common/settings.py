@@ -106,6 +106,9 @@ class Settings(DatabaseSettings):
     search_queue_size: int = Field(default=64, ge=0, le=10_000)
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
+    # "json": one JSON object per log line (time, level, logger, message, service,
+    # request_id, exception), for log collectors; "text": a line for people.
+    log_format: Literal["text", "json"] = "text"
     # Where clients reach the services (scheme, host and any path prefix); Link
     # headers point there. Unset, they point at the address the request came in
     # on: never at the client's Host header, which anyone can forge.

@@ -28,6 +28,7 @@ from typing import Literal
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from common import metrics
 from common.errors import NotFoundError
 from common.settings import Settings
 from database.media import MediaFile
@@ -88,9 +89,12 @@ async def audio_response(
     when `format` ("mp3", "opus", "raw", or None) and `max_bitrate` (kbps) make
     media.transcode.plan ask for it, through `transcoder` (process_transcoder).
     Raises NotFoundError when there is nothing to play, ValueError for a
-    `format` media.transcode does not know (callers validate it first)."""
+    `format` media.transcode does not know (callers validate it first).
+    Each answer is counted (common.metrics.STREAMS) by how its bytes go out, for
+    the service that asked (song_service or subsonic_service)."""
     if media is None:
         if file_url is not None and is_remote(file_url):
+            _count(purpose, "redirect")
             return RedirectResponse(file_url, status_code=307)
         raise NotFoundError("The song has no audio file and no remote file_url to stream")
     try:
@@ -106,6 +110,7 @@ async def audio_response(
             if transcoder is None:
                 raise RuntimeError("a transcode was planned without a transcoder")
             output = await transcoder.get(path, song_id, media.checksum, target)
+            _count(purpose, "transcode")
             return AudioFileResponse(
                 output,
                 media_type=target.content_type,
@@ -121,6 +126,7 @@ async def audio_response(
         # by URL and Authorization), but never past the caller's token or signed
         # URL's own expiry.
         remaining = expires_at - int(time.time())
+        _count(purpose, "accel")
         return accel_redirect_response(
             settings.media_accel_redirect,
             media.root,
@@ -130,6 +136,7 @@ async def audio_response(
             disposition=disposition,
             cache_seconds=min(ACCEL_CACHE_SECONDS, remaining),
         )
+    _count(purpose, "file")
     return AudioFileResponse(
         path,
         media_type=media.content_type,
@@ -139,3 +146,8 @@ async def audio_response(
         filename=filename,
         disposition=disposition,
     )
+
+
+def _count(purpose: Purpose, kind: str) -> None:
+    """One audio answer of `kind` (common.metrics.STREAM_KINDS)."""
+    metrics.STREAMS.labels(metrics.current_service(), purpose, kind).inc()

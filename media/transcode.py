@@ -30,10 +30,12 @@ import contextlib
 import os
 import secrets
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from common import metrics
 from common.errors import DomainError, TooManyRequestsError
 
 Format = Literal["mp3", "opus", "raw"]
@@ -148,13 +150,16 @@ class Transcoder:
         ffmpeg fails on the file."""
         cached = self.cache_path(song_id, checksum, target)
         if cached.is_file():
+            _count(target, "cached")
             return cached
         if self.ffmpeg is None:
+            _count(target, "unavailable")
             raise FfmpegMissingError
         pending = self._pending.get(cached)
         if pending is not None:  # the same variant is being made: wait for it
             return await asyncio.shield(pending)
         if self.running >= self.concurrency:
+            _count(target, "busy")
             raise TooManyRequestsError(
                 RETRY_AFTER_SECONDS,
                 f"{self.concurrency} transcodes are running; try again shortly "
@@ -165,13 +170,17 @@ class Transcoder:
         self.running += 1
         future: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
         self._pending[cached] = future
+        started = time.perf_counter()
         try:
             await self._run(source, cached, target)
         except BaseException as exc:
+            if isinstance(exc, TranscodeFailedError):  # not a cancelled request
+                _count(target, "failed", time.perf_counter() - started)
             future.set_exception(exc)
             future.exception()  # retrieved: no "never retrieved" warning without waiters
             raise
         else:
+            _count(target, "done", time.perf_counter() - started)
             future.set_result(cached)
             return cached
         finally:
@@ -216,6 +225,15 @@ class Transcoder:
     def remove(self, song_id: int) -> None:
         """Delete every cached transcode of a song (see `remove_cached`)."""
         remove_cached(self.root.parent, song_id)
+
+
+def _count(target: Plan, result: str, seconds: float | None = None) -> None:
+    """One transcode request's `result` (common.metrics.TRANSCODES) and, for an
+    ffmpeg run, its duration in seconds."""
+    service = metrics.current_service()
+    metrics.TRANSCODES.labels(service, target.format, result).inc()
+    if seconds is not None:
+        metrics.TRANSCODE_DURATION.labels(service, target.format).observe(seconds)
 
 
 def remove_cached(cache_dir: Path, song_id: int) -> None:

@@ -28,10 +28,12 @@ from auth_service.repos.base import (
 )
 from auth_service.services.throttle import Admission, LoginThrottle
 from auth_service.services.tokens import AccessToken, Clock, TokenIssuer
+from common import metrics
 from common.errors import (
     DomainError,
     InvalidCredentialsError,
     ServiceUnavailableError,
+    TooManyRequestsError,
     UnauthorizedError,
 )
 from common.passwords import PasswordHasher
@@ -41,6 +43,9 @@ from database.unit_of_work import is_rerunnable
 
 logger = logging.getLogger(__name__)
 R = TypeVar("R")
+# Counted once the throttle's record is committed (a re-run unit counts once).
+LOGIN_FAILURES = metrics.LOGIN_FAILURES.labels("auth_service", "login")
+LOGIN_THROTTLED = metrics.LOGIN_THROTTLED.labels("auth_service", "login")
 
 
 class InvalidRefreshTokenError(UnauthorizedError):
@@ -122,13 +127,18 @@ class AuthService:
                 uow.commit()
             return admission, user
 
-        admission, user = counted(admit)
+        try:
+            admission, user = counted(admit)
+        except TooManyRequestsError:
+            LOGIN_THROTTLED.inc()
+            raise
         # verify() spends a full bcrypt round even without an account, so timing is equal.
         valid, new_hash = self._hasher.verify_and_update(
             password, user.password_hash if user else None
         )
         if user is None or not valid:
             counted(lambda: self._record_failure(admission))
+            LOGIN_FAILURES.inc()
             raise InvalidCredentialsError()
         with self._unit(write=True) as uow:
             current = uow.credentials.get(user.id)

@@ -42,16 +42,21 @@ from auth_service.services.credentials import (
 )
 from auth_service.services.throttle import Admission, LoginThrottle
 from auth_service.services.tokens import AccessToken, Clock, TokenIssuer
+from common import metrics
 from common.errors import (
     AccountGoneError,
     ConflictError,
     InvalidCredentialsError,
     NotFoundError,
+    TooManyRequestsError,
 )
 from common.tokens import SUBSONIC_SCOPE
 from database.types import utcnow
 
 logger = logging.getLogger(__name__)
+# The Subsonic exchange's failures and refusals, counted like logins' (auth.py).
+SUBSONIC_FAILURES = metrics.LOGIN_FAILURES.labels("auth_service", "subsonic")
+SUBSONIC_THROTTLED = metrics.LOGIN_THROTTLED.labels("auth_service", "subsonic")
 
 # Keys per user: a bounded list (one page, no paging needed) and a bounded table.
 MAX_API_KEYS = 50
@@ -196,7 +201,12 @@ class ThirdPartyService:
             record = uow.api_keys.find_by_hmac(digest)
             user = uow.credentials.get(record.user_id) if record else None
         if record is None or user is None:
-            counted(lambda: self._record_api_key_failure(address))
+            try:
+                counted(lambda: self._record_api_key_failure(address))
+            except TooManyRequestsError:
+                SUBSONIC_THROTTLED.inc()
+                raise
+            SUBSONIC_FAILURES.inc()
             raise InvalidCredentialsError()
         now = self._clock()
         if record.last_used_at is None or record.last_used_at <= now - TOUCH_INTERVAL:
@@ -241,7 +251,11 @@ class ThirdPartyService:
                 uow.commit()
             return admission, user, stored.ciphertext if stored else None
 
-        admission, user, ciphertext = counted(admit)
+        try:
+            admission, user, ciphertext = counted(admit)
+        except TooManyRequestsError:
+            SUBSONIC_THROTTLED.inc()
+            raise
         # Decrypting is microseconds: no timing step worth hiding between an
         # unknown user and a wrong password.
         password = self._keys.decrypt(ciphertext) if ciphertext else None
@@ -261,6 +275,7 @@ class ThirdPartyService:
             return still_valid
 
         if not counted(record) or user is None:
+            SUBSONIC_FAILURES.inc()  # record() wrote a failure
             raise InvalidCredentialsError()
         return self._exchanged(user)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from stat import S_ISREG
 
+from common import metrics
 from common.errors import (
     InvalidInputError,
     NotFoundError,
@@ -52,6 +53,9 @@ from song_service.services.imports import AudioFile, discard_files, record, refr
 from song_service.services.songs import view_fields
 
 logger = logging.getLogger(__name__)
+# Library scans (common.metrics), by song_service and `make import` alike.
+SCANS_STARTED = metrics.SCANS_STARTED.labels("song_service")
+SCAN_FILES_SEEN = metrics.SCAN_FILES_SEEN.labels("song_service")
 
 AUDIO_SUFFIXES = frozenset({".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".wav"})
 # A folder's cover image: cover.* or folder.* (API.md, Media), any case.
@@ -184,6 +188,7 @@ class LibraryService:
             with self._unit(write=True) as uow:
                 scan = uow.scans.start(prefix, caller.user_id, utcnow() - SCAN_STALE_AFTER)
                 uow.commit()
+            SCANS_STARTED.inc()
         except ScanRunningError as exc:
             if exc.scan is not None:  # the body says which scan to follow instead
                 exc.extra = {"scan": scan_out(exc.scan).model_dump(mode="json")}
@@ -290,6 +295,7 @@ class FolderScan:
                     return self.progress
                 seen.add(relative)
                 self.progress.files_seen += 1
+                SCAN_FILES_SEEN.inc()
                 file = self._read(relative, path, cover_path)
                 if file is not None and _unnumbered(file) and relative not in self._known:
                     # Recorded after every numbered file: its track number is the
@@ -318,6 +324,7 @@ class FolderScan:
             with self._unit(write=True) as uow:
                 uow.scans.finish(self._scan_id, state, self.progress.counts())
                 uow.commit()
+            metrics.SCANS_FINISHED.labels("song_service", state).inc()
 
     def _remove_gone(self, seen: set[str], unreadable: list[str]) -> None:
         """Remove the songs of recorded files that are gone, but never on the word
