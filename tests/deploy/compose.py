@@ -32,6 +32,12 @@ APP_SERVICES = (
 )
 
 
+def service_host(name: str) -> str:
+    """The DNS name a compose service is called by (its network alias) and the
+    Kubernetes Service's name: `auth_service` -> `auth-service` (DNS-1123)."""
+    return name.replace("_", "-")
+
+
 def read_env_file(path: Path) -> dict[str, str]:
     """KEY=VALUE lines as docker compose reads them; comments and blanks ignored."""
     values = {}
@@ -256,13 +262,15 @@ def local_gateway_argv(
 ) -> list[str]:
     """gateway/nginx.conf run as compose runs it (`gateway`: its compose service),
     on this machine: only the upstream `server` lines (`upstreams`: compose service
-    -> host:port), the listen port, the audio access-check server's loopback port
-    and cache folder (several gateways may run here at once), and the media
-    volumes' mount points (`volumes`: volume -> folder) changed, written under
-    `work`. The nginx command line, with its prefix in `work`."""
+    -> host:port; the conf names each by its hyphenated alias), the listen port,
+    the audio access-check server's loopback port and cache folder (several
+    gateways may run here at once), and the media volumes' mount points
+    (`volumes`: volume -> folder) changed, written under `work`. The nginx command
+    line, with its prefix in `work`."""
+    by_host = {service_host(name): address for name, address in upstreams.items()}
     conf = re.sub(
-        r"server\s+(\w+):(\d+);",
-        lambda m: f"server {upstreams[m.group(1)]};",
+        r"server\s+([\w-]+):(\d+);",
+        lambda m: f"server {by_host[m.group(1)]};",
         GATEWAY_CONF.read_text(),
     )
     conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{port};")

@@ -37,6 +37,7 @@ from tests.deploy.compose import (
     read_env_file,
     service_command,
     service_environment,
+    service_host,
     stage_setting,
     write_project,
 )
@@ -142,7 +143,9 @@ def test_service_command_port_healthcheck_and_gateway_agree(
     check = " ".join(healthcheck_argv(stages, target))
     url = urlsplit(re.search(r"http://[^'\"\s]+", check).group(0))  # type: ignore[union-attr]
     assert url.port == port and url.path == "/health/ready"
-    assert gateway_upstreams(gateway)[name] == (name, port)
+    # The gateway calls it by its hyphenated alias, the Kubernetes Service's name too.
+    assert gateway_upstreams(gateway)[name] == (service_host(name), port)
+    assert service["networks"]["default"]["aliases"] == [service_host(name)]
     # The services are reached through the gateway only.
     assert "ports" not in service
 
@@ -154,7 +157,9 @@ def test_gateway_routes_every_endpoint_to_its_service(name: str, gateway: str) -
     for route in app.routes:
         if not isinstance(route, Route) or route.path.startswith(("/health", "/docs", "/redoc")):
             continue
-        if route.path in ("/openapi.json",):
+        # /metrics is for Prometheus on the cluster network, never through the
+        # gateway (test_the_gateway_never_routes_a_services_metrics).
+        if route.path in ("/openapi.json", "/metrics"):
             continue
         owner = [loc for loc in locations if route.path.startswith(loc)]
         assert owner, f"{route.path} of {name} is not routed by the gateway"
@@ -186,7 +191,7 @@ def test_subsonic_service_calls_the_services_at_their_compose_addresses(
         ("SONG_SERVICE_URL", "song_service"),
     ):
         port = option(service_command(project[neighbour], stages), "--port")
-        assert env[setting] == f"http://{neighbour}:{port}", setting
+        assert env[setting] == f"http://{service_host(neighbour)}:{port}", setting
         assert service["depends_on"][neighbour]["condition"] == "service_healthy"
     assert project["gateway"]["depends_on"]["subsonic_service"]["condition"] == "service_healthy"
     # Read-only, like album_service: it writes only through the owning services.
@@ -334,3 +339,19 @@ def test_no_gateway_log_line_can_carry_a_credential(gateway: str) -> None:
         assert "error_log stderr crit;" in block.group(1), location
     internal = re.search(r"location \^~ /auth/subsonic/ \{(.*?)\}", gateway, re.S)
     assert internal and "return 404" in internal.group(1)
+
+
+def test_the_gateway_never_routes_a_services_metrics(gateway: str) -> None:
+    """/metrics is for the scraper on the cluster network: /docs/<name>/metrics (and
+    /metrics/, which a mounted metrics app answers too) is the gateway's own 404, in
+    a regex location, which nginx prefers to the /docs/<name>/ prefixes. The smoke
+    test asks nginx itself (tests/deploy/test_gateway_smoke.py)."""
+    blocked = re.search(r"location ~ \^/docs/\[\^/\]\+/metrics\(/\|\$\) \{(.*?)\}", gateway, re.S)
+    assert blocked and "return 404" in blocked.group(1)
+    pattern = re.compile(r"^/docs/[^/]+/metrics(/|$)")
+    for prefix in ("auth", "albums", "songs", "users", "subsonic"):
+        assert pattern.search(f"/docs/{prefix}/metrics")
+        assert pattern.search(f"/docs/{prefix}/metrics/")
+        assert not pattern.search(f"/docs/{prefix}/metricsx")
+    # Nothing else proxies a service's root path, so /metrics itself is not routed.
+    assert not [loc for loc in gateway_locations(gateway) if "/metrics".startswith(loc)]

@@ -32,6 +32,7 @@ from tests.deploy.compose import (
     option,
     service_command,
     service_environment,
+    service_host,
     write_project,
 )
 from tests.e2e.fleet import (
@@ -59,8 +60,9 @@ def localise(env: dict[str, str], service: dict[str, Any], ports: Ports, tmp: Pa
     """What compose's network and volumes provide, on this machine."""
     local = {}
     for key, value in env.items():
-        for name, (port, local_port) in ports.items():  # //user_service:8003 -> //127.0.0.1:N
-            value = value.replace(f"//{name}:{port}", f"//127.0.0.1:{local_port}")
+        for name, (port, local_port) in ports.items():  # //user-service:8003 -> //127.0.0.1:N
+            for host in (name, service_host(name)):
+                value = value.replace(f"//{host}:{port}", f"//127.0.0.1:{local_port}")
         for mount in mounts(service):
             value = value.replace(mount.target, str(tmp / "volumes" / mount.source))
         local[key] = value
@@ -375,3 +377,23 @@ def test_the_subsonic_route_exposes_no_docs_of_its_own(http: httpx.Client) -> No
         assert "swagger" not in answer.text.lower() and '"openapi"' not in answer.text, path
     for path in ("/openapi.json", "/docs", "/redoc", "/health/ready"):
         assert http.get(path).status_code == 404, path
+
+
+@pytest.mark.parametrize("prefix", sorted(DOCS))
+def test_no_service_metrics_through_the_gateway(prefix: str, http: httpx.Client) -> None:
+    """Prometheus scrapes the services on their own ports; through the gateway
+    /docs/<name>/metrics, however spelt, is nginx's own 404 (no X-Request-ID: the
+    service never saw it), while the prefix still reaches the service."""
+    assert ok(http.get(f"/docs/{prefix}/health"))["service"] == DOCS[prefix]
+    for path in (
+        f"/docs/{prefix}/metrics",
+        f"/docs/{prefix}/metrics/",
+        f"/docs/{prefix}//metrics",
+        f"/docs/{prefix}/%6Detrics",
+        f"/docs/{prefix}/x/../metrics",
+        "/metrics",
+    ):
+        answer = http.get(path)
+        assert answer.status_code == 404, (path, answer.text)
+        assert "x-request-id" not in answer.headers, path
+        assert "# HELP" not in answer.text, path
