@@ -1,5 +1,6 @@
 """Starting and stopping the real fleet for end-to-end tests: five uvicorn
-processes on free ports sharing a SQLite file and an RS256 key pair."""
+processes on free ports sharing a SQLite file and an RS256 key pair (or, with
+`replicas`, that many processes of each service, as behind a load balancer)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,9 @@ class Fleet:
     launcher: Callable[[str, Mapping[str, str]], subprocess.Popen[bytes]] | None = field(
         default=None, repr=False
     )
+    # Service ("song") -> the names of its processes in `urls`, `logs` and
+    # `processes` (["song", "song-2"]); a service missing here runs once, as itself.
+    replicas: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def auth(self) -> str:
@@ -74,6 +78,10 @@ class Fleet:
     @property
     def subsonic(self) -> str:
         return self.urls["subsonic"]
+
+    def replicas_of(self, service: str) -> list[str]:
+        """The process names of one service ("auth" -> ["auth", "auth-2"])."""
+        return self.replicas.get(service, [service])
 
     def kill(self, name: str) -> None:
         """SIGKILL one service, as a crash would: no shutdown, no cleanup."""
@@ -102,6 +110,12 @@ class Fleet:
                 text = f"{text[:LOG_HEAD_CHARS]}\n[...]\n{text[-LOG_TAIL_CHARS:]}"
             parts.append(f"----- {name} -----\n{text}")
         return "\n".join(parts)
+
+
+def replica_name(service: str, index: int) -> str:
+    """A process's name in a Fleet: the first replica is the service itself ("song"),
+    so a fleet of one replica each is named as it always was; then "song-2", ..."""
+    return service if index == 1 else f"{service}-{index}"
 
 
 def free_ports(count: int) -> list[int]:
@@ -214,16 +228,35 @@ def stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
 
 @contextmanager
 def running_fleet(
-    data_dir: Path, database_url: str | None = None, *, database_reachable: bool = True
+    data_dir: Path,
+    database_url: str | None = None,
+    *,
+    database_reachable: bool = True,
+    replicas: int = 1,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Fleet]:
     """Keys, migrations, five services; yields once all are ready, stops them after.
     Without `database_url` the fleet shares a SQLite file in `data_dir`. With
-    `database_reachable=False` nothing is migrated and the services need only be alive."""
-    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+    `database_reachable=False` nothing is migrated and the services need only be alive.
+    `replicas` processes of every service, each on its own port, share the database
+    and `data_dir` (keys, media, library), named by replica_name; subsonic_service
+    reaches the first replica of its neighbours. `env`: settings added for every
+    process (the setup steps included)."""
+    names = {
+        replica_name(service, index): service
+        for index in range(1, replicas + 1)
+        for service in SERVICES
+    }
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     fleet = Fleet(urls={name: f"http://127.0.0.1:{port}" for name, port in ports.items()})
+    if replicas > 1:
+        fleet.replicas = {
+            service: [replica_name(service, index) for index in range(1, replicas + 1)]
+            for service in SERVICES
+        }
     env = fleet_environment(
         data_dir, fleet.urls, database_url or f"sqlite:///{data_dir / 'e2e.db'}"
-    )
+    ) | dict(env or {})
 
     run_setup_step(["-m", "common.keys"], data_dir, env)
     if database_reachable:
@@ -246,7 +279,7 @@ def running_fleet(
         # pipe would block the service.
         # Started as `make run` and the images start them (common.server).
         return subprocess.Popen(
-            service_command(name, ports[name]),
+            service_command(names[name], ports[name]),
             cwd=data_dir,
             env={**env, **extra_env},
             stdin=subprocess.DEVNULL,
