@@ -4,6 +4,7 @@ log collectors (LOG_FORMAT=json, JsonFormatter)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from contextvars import ContextVar
@@ -74,8 +75,13 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         # default=str: an odd object in `http` or the message's args never loses
-        # the line.
-        return orjson.dumps(entry, default=str).decode()
+        # the line. orjson refuses what JSON can carry but it cannot: a lone
+        # surrogate (a file name that is not UTF-8, from os.walk) or an integer
+        # beyond 64 bits; the standard library writes those (escaped).
+        try:
+            return orjson.dumps(entry, default=str).decode()
+        except (TypeError, orjson.JSONEncodeError):
+            return json.dumps(entry, default=str)
 
 
 def configure_logging(

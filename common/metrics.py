@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -162,12 +163,29 @@ def serve_as(service: str) -> None:
     _pool_gauges(service)
 
 
-def route_label(scope: dict[str, Any]) -> str:
-    """The matched route's template (`/songs/{song_id}`; a Mount's own path), or
-    UNMATCHED: never the raw path."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
+def route_label(scope: dict[str, Any], endpoint_paths: Mapping[Any, str]) -> str:
+    """The matched route's template (`/songs/{song_id}`), or UNMATCHED: never the raw
+    path. FastAPI's routes leave themselves in `scope["route"]`; Starlette's own
+    (`/metrics`, the docs pages, a Mount such as the web player's) only their
+    `scope["endpoint"]`, which `endpoint_paths` (endpoint_paths_of) turns into
+    their path."""
+    path = getattr(scope.get("route"), "path", None)
+    if isinstance(path, str):
+        return path
+    endpoint = scope.get("endpoint")
+    found = endpoint_paths.get(endpoint) if endpoint is not None else None
+    return found if found is not None else UNMATCHED
+
+
+def endpoint_paths_of(routes: Iterable[Any]) -> dict[Any, str]:
+    """Each route's endpoint (a Mount's app) to its path template, for route_label."""
+    paths: dict[Any, str] = {}
+    for route in routes:
+        endpoint = getattr(route, "endpoint", None) or getattr(route, "app", None)
+        path = getattr(route, "path", None)
+        if endpoint is not None and isinstance(path, str):
+            paths.setdefault(endpoint, path)
+    return paths
 
 
 def method_label(method: str) -> str:

@@ -90,6 +90,7 @@ class ServiceMiddleware:
         self.router = router
         self.service = service
         self.metrics = metrics.RequestMetrics(service)
+        self._endpoint_paths: dict[object, str] | None = None
         self.max_body_bytes = max_body_bytes
         self.body_limits = dict(body_limits or {})
         self.cors = CORSMiddleware(
@@ -150,7 +151,9 @@ class ServiceMiddleware:
         self.metrics.in_flight.dec()
         # The template the router matched (_serve copies it back from a HEAD's
         # scope); a path no route took is UNMATCHED, never itself.
-        route = metrics.route_label(scope)
+        if self._endpoint_paths is None:  # the app's routes are all in by now
+            self._endpoint_paths = metrics.endpoint_paths_of(self.router.routes)
+        route = metrics.route_label(scope, self._endpoint_paths)
         self.metrics.observe(route, method, status, seconds)
         if access_log.isEnabledFor(logging.INFO):
             client = scope.get("client")
@@ -189,8 +192,10 @@ class ServiceMiddleware:
             try:
                 await self.app(as_get, self._capped(receive, limit), _without_body(send))
             finally:
-                if "route" in as_get:  # for the metrics, which read the outer scope
-                    scope["route"] = as_get["route"]
+                # For the metrics, which read the outer scope.
+                for key in ("route", "endpoint"):
+                    if key in as_get:
+                        scope[key] = as_get[key]
             return
         await self.app(scope, self._capped(receive, limit), send)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import threading
 import uuid
@@ -24,6 +25,7 @@ from sqlalchemy import create_engine, text
 from common import metrics
 from common.app import create_service_app
 from common.errors import NotFoundError
+from common.logging import JsonFormatter
 from common.settings import Settings
 from database import Database
 from database.media import MediaFile
@@ -149,6 +151,30 @@ def test_what_no_route_matched_is_unmatched_never_the_path(
     assert requests(service, "/items/{item_id}", method=metrics.OTHER_METHOD, status="405") == 1
     scraped = client.get("/metrics").text
     assert "<script>" not in scraped and "alert(" not in scraped and "BREW" not in scraped
+
+
+def test_starlettes_own_routes_are_counted_by_their_path_not_as_unmatched(
+    client: TestClient, service: str
+) -> None:
+    """/metrics, the docs pages and a Mount are Starlette routes, which leave only
+    their endpoint in the scope: still counted under their path."""
+    client.get("/metrics")
+    client.get("/metrics")
+    assert client.get("/openapi.json").status_code == 200
+    assert client.head("/openapi.json").status_code == 200
+    assert requests(service, "/metrics") == 2
+    assert requests(service, "/openapi.json") == 1
+    assert requests(service, "/openapi.json", method="HEAD") == 1
+    assert requests(service, metrics.UNMATCHED) == 0
+
+
+def test_a_mount_is_counted_by_its_path(settings: Settings, database: Database) -> None:
+    from song_service.main import create_app as create_song_app
+
+    app = create_song_app(settings, database)
+    with TestClient(app) as song_client:
+        assert song_client.get("/player/").status_code == 200
+    assert requests("song_service", "/player") >= 1
 
 
 def test_head_is_counted_under_the_get_routes_template(client: TestClient, service: str) -> None:
@@ -388,3 +414,15 @@ def test_the_dashboard_shows_every_metric_and_groups_by_real_labels() -> None:
     for query in queries:
         for grouping in GROUPING.findall(query):
             assert {label.strip() for label in grouping.split(",")} <= labels, query
+
+
+def test_a_json_log_line_survives_what_orjson_refuses() -> None:
+    """A file name that is not UTF-8 (os.walk gives it with a lone surrogate) and
+    an integer beyond 64 bits: the line is still written, as JSON."""
+    formatter = JsonFormatter("song_service")
+    name = os.fsdecode(b"/srv/library/bad\xff.mp3")
+    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "cannot read %s", (name,), None)
+    record.http = {"size": 2**70}
+    entry = json.loads(formatter.format(record))
+    assert entry["message"].startswith("cannot read /srv/library/bad")
+    assert entry["http"] == {"size": 2**70}
