@@ -81,16 +81,19 @@ def run(args: argparse.Namespace) -> None:
 CHECK_INTERVAL_SECONDS = 2.0
 
 
-def schema_revisions(url: str) -> tuple[set[str], set[str]]:
-    """(the revisions the database is at, the newest revisions the code has)."""
-    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+def schema_revisions(url: str) -> tuple[set[str], set[str], set[str]]:
+    """(the revisions the database is at, the newest revisions the code has, every
+    revision the code knows)."""
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    heads = set(scripts.get_heads())
+    known = {revision.revision for revision in scripts.walk_revisions()}
     engine = create_database_engine(url)
     try:
         with engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())
     finally:
         engine.dispose()
-    return current, heads
+    return current, heads, known
 
 
 def wait_until_current(url: str, wait_seconds: float) -> bool:
@@ -99,9 +102,12 @@ def wait_until_current(url: str, wait_seconds: float) -> bool:
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            current, heads = schema_revisions(url)
-            if current == heads:
-                logging.getLogger(__name__).info("schema is current: %s", ", ".join(heads))
+            current, heads, known = schema_revisions(url)
+            # At head, or past it: a revision this code does not know is a newer
+            # release's (an older pod restarting, or a rollback, after the migration
+            # Job of the newer one), whose migrations keep the older code working.
+            if current == heads or (current and not current & known):
+                logging.getLogger(__name__).info("schema is current: %s", ", ".join(current))
                 return True
             state = f"at {', '.join(sorted(current)) or 'no revision'}, newest {', '.join(heads)}"
         except Exception as exc:
