@@ -52,9 +52,16 @@ def replicated_upstreams(
             return match.group(0)
         found[key] = found.get(key, 0) + 1
         others = _SERVER_DIRECTIVE.sub("", match.group("body")).strip()
+        # A shared zone: every nginx worker then knows at once that a replica was
+        # marked down, not only the worker that saw it fail (a POST is never
+        # retried on the other replica, so each worker's own discovery would be a
+        # 502 of its own).
         lines = [
-            f"server {address} max_fails={max_fails} fail_timeout={fail_timeout_seconds}s;"
-            for address in wanted[key]
+            f"zone {name}_replicas 64k;",
+            *(
+                f"server {address} max_fails={max_fails} fail_timeout={fail_timeout_seconds}s;"
+                for address in wanted[key]
+            ),
         ]
         return f"upstream {name} {{ {' '.join([*lines, others]).strip()} }}"
 

@@ -187,7 +187,8 @@ def test_the_gateway_config_lists_every_replica_in_each_upstream() -> None:
     rewritten = replicated_upstreams(conf, servers, max_fails=1, fail_timeout_seconds=7)
     blocks = dict(re.findall(r"upstream\s+([\w-]+)\s*\{([^{}]*)\}", rewritten))
     for name, (first, second) in servers.items():
-        assert blocks[name].split(";")[:2] == [
+        assert blocks[name].split(";")[:3] == [
+            f" zone {name}_replicas 64k",  # one view of the replicas for every worker
             f" server {first} max_fails=1 fail_timeout=7s",
             f" server {second} max_fails=1 fail_timeout=7s",
         ], blocks[name]
@@ -200,7 +201,9 @@ def test_the_gateway_config_lists_every_replica_in_each_upstream() -> None:
     hyphenated = re.sub(r"server (\w+)_service:", r"server \1-service:", conf)
     hyphenated = hyphenated.replace("upstream song_service", "upstream song-service")
     again = replicated_upstreams(hyphenated, servers, max_fails=1, fail_timeout_seconds=7)
-    assert "song-service { server 127.0.0.1:9002 max_fails=1" in again
+    assert (
+        "song-service { zone song-service_replicas 64k; server 127.0.0.1:9002 max_fails=1" in again
+    )
     assert "_service:80" not in again and "-service:80" not in again
     with pytest.raises(ValueError, match="nothing_service"):
         replicated_upstreams(conf, {"nothing_service": ["127.0.0.1:1"]})
