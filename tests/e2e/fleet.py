@@ -227,6 +227,31 @@ def stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 @contextmanager
+def one_service(
+    fleet: Fleet, name: str, data_dir: Path, env: dict[str, str], *, workers: int
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The one service `fleet.urls[name]` names (a fleet of one), with `workers`
+    processes, after the setup steps (keys, migrations) in `data_dir` with `env`;
+    its output in data_dir/<name>.log (fleet.logs). Stopped when the block ends."""
+    port = int(fleet.urls[name].rsplit(":", 1)[1])
+    run_setup_step(["-m", "common.keys"], data_dir, env)
+    run_setup_step(["-m", "database", "migrate"], data_dir, env)
+    log_path = data_dir / f"{name}.log"
+    fleet.logs[name] = log_path
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            service_command(name, port, workers=workers),
+            cwd=data_dir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        processes = {name: process}
+        try:
+            wait_until_ready(fleet, processes)
+            yield process
+        finally:
+            stop(processes)
+
+
+@contextmanager
 def running_fleet(
     data_dir: Path,
     database_url: str | None = None,

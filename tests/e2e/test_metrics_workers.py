@@ -20,15 +20,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.fleet import (
-    Fleet,
-    fleet_environment,
-    free_ports,
-    run_setup_step,
-    service_command,
-    stop,
-    wait_until_ready,
-)
+from tests.e2e.fleet import Fleet, fleet_environment, free_ports, one_service, stop
 
 pytestmark = pytest.mark.e2e
 REQUESTS = 40
@@ -56,21 +48,8 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     env.update(LOG_FORMAT="json", TMPDIR=str(tmp))
     # One left over from the caller's environment must not be used (nor emptied).
     env["PROMETHEUS_MULTIPROC_DIR"] = str(data_dir / "not-this-one")
-    run_setup_step(["-m", "common.keys"], data_dir, env)
-    run_setup_step(["-m", "database", "migrate"], data_dir, env)
-    log_path = data_dir / "song.log"
-    fleet.logs["song"] = log_path
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            service_command("song", port, workers=2),
-            cwd=data_dir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        processes = {"song": process}
-        try:
-            wait_until_ready(fleet, processes)
-            yield Running(fleet.song, log_path, tmp, process)
-        finally:
-            stop(processes)
+    with one_service(fleet, "song", data_dir, env, workers=2) as process:
+        yield Running(fleet.song, fleet.logs["song"], tmp, process)
 
 
 def fresh_get(url: str, **kwargs: Any) -> httpx.Response:

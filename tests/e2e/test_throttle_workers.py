@@ -5,22 +5,13 @@ answers, because the count lives in the shared database."""
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.fleet import (
-    Fleet,
-    fleet_environment,
-    free_ports,
-    run_setup_step,
-    service_command,
-    stop,
-    wait_until_ready,
-)
+from tests.e2e.fleet import Fleet, fleet_environment, free_ports, one_service
 
 pytestmark = pytest.mark.e2e
 LIMIT = 4
@@ -34,21 +25,8 @@ def two_worker_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     env = fleet_environment(data_dir, fleet.urls | {"user": ""}, f"sqlite:///{data_dir / 'w.db'}")
     # LIMIT free failures, then a wait far longer than the test.
     env.update(LOGIN_FREE_FAILURES=str(LIMIT), LOGIN_BASE_DELAY_SECONDS="600")
-    run_setup_step(["-m", "common.keys"], data_dir, env)
-    run_setup_step(["-m", "database", "migrate"], data_dir, env)
-    log_path = data_dir / "auth.log"
-    fleet.logs["auth"] = log_path
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            service_command("auth", port, workers=2),
-            cwd=data_dir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        processes = {"auth": process}
-        try:
-            wait_until_ready(fleet, processes)
-            yield fleet.auth, log_path
-        finally:
-            stop(processes)
+    with one_service(fleet, "auth", data_dir, env, workers=2):
+        yield fleet.auth, fleet.logs["auth"]
 
 
 def test_failures_are_counted_across_workers(two_worker_auth: tuple[str, Path]) -> None:
